@@ -1,0 +1,32 @@
+# Two commands for a newcomer: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint viz benchmark clean
+
+setup: $(STAMP)
+
+# The stamp makes set-up idempotent: a second call installs nothing unless the dependency files changed.
+# requirements-lock.txt pins every package (torch==2.13.0, the CPU build) so pip never fetches a CUDA build here.
+$(STAMP): pyproject.toml requirements-lock.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e ".[dev]"
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/kedro run
+
+test: setup
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+viz: setup
+	$(BIN)/kedro viz run
+
+benchmark: setup
+	$(BIN)/python benchmarks/bench_data_pipelines.py
+
+clean:
+	rm -rf $(VENV)

@@ -1,0 +1,29 @@
+"""ingest: simulator parameters -> raw marketplace tables, with the ground truth kept apart."""
+
+from kedro.pipeline import Node, Pipeline
+
+from adrank_pipelines.pipelines.ingest.nodes import simulate
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=simulate,
+                inputs="params:marketplace",
+                outputs=[
+                    "users",
+                    "advertisers",
+                    "ads",
+                    "requests",
+                    "impressions",
+                    "truth_impressions",
+                    "truth_users",
+                    "truth_ads",
+                    "truth_world",
+                ],
+                name="simulate_marketplace",
+                tags=["ingest"],
+            )
+        ]
+    )
