@@ -8,11 +8,12 @@ from typing import Any
 import pandas as pd
 
 from adrank_pipelines.marketplace import MarketplaceConfig, simulate_marketplace
+from adrank_pipelines.marketplace.summary import summarise_world
 
 logger = logging.getLogger(__name__)
 
 
-def simulate(config: MarketplaceConfig) -> tuple[pd.DataFrame, ...] | tuple[Any, ...]:
+def simulate(config: MarketplaceConfig) -> tuple[Any, ...]:
     """Return users, advertisers, ads, requests, impressions and the four ground-truth entries."""
     tables = simulate_marketplace(config)
     impressions = tables.impressions
@@ -36,3 +37,11 @@ def simulate(config: MarketplaceConfig) -> tuple[pd.DataFrame, ...] | tuple[Any,
         tables.truth_ads,
         tables.truth_world,
     )
+
+
+def summarise(
+    impressions: pd.DataFrame, truth_impressions: pd.DataFrame, ads: pd.DataFrame, truth_world: dict[str, Any]
+) -> dict[str, Any]:
+    summary = summarise_world(impressions, truth_impressions, ads, truth_world)
+    logger.info("world: CTR %.4f, oracle AUC %.4f", summary["ctr"], summary["oracle_auc"])
+    return summary

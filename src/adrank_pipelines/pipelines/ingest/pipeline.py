@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from adrank_pipelines.pipelines.ingest.nodes import simulate
+from adrank_pipelines.pipelines.ingest.nodes import simulate, summarise
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -24,6 +24,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 name="simulate_marketplace",
                 tags=["ingest"],
-            )
+            ),
+            Node(
+                func=summarise,
+                inputs=["impressions", "truth_impressions", "ads", "truth_world"],
+                outputs="marketplace_summary",
+                name="summarise_marketplace",
+                tags=["ingest", "uses_ground_truth"],
+            ),
         ]
     )
