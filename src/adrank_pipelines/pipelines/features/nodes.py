@@ -1,0 +1,96 @@
+"""Thin adapters between the catalog and the ``adrank_pipelines.features`` domain functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from adrank_pipelines.features.ad_features import ad_features
+from adrank_pipelines.features.assemble import model_input, split_model_input
+from adrank_pipelines.features.enrich import enrich_impressions, train_ad_ids
+from adrank_pipelines.features.params import (
+    CrossParams,
+    DriftWindow,
+    SequenceParams,
+    SplitParams,
+    TargetStatParams,
+    VocabularyParams,
+)
+from adrank_pipelines.features.sequences import behaviour_sequences
+from adrank_pipelines.features.spec import feature_spec
+from adrank_pipelines.features.splits import TRAIN
+from adrank_pipelines.features.vocabulary import fit_vocabularies, vocabularies_from_json, vocabularies_to_json
+
+
+def build_impressions_enriched(
+    impressions: pd.DataFrame,
+    ads: pd.DataFrame,
+    advertisers: pd.DataFrame,
+    users: pd.DataFrame,
+    splits: SplitParams,
+    drift: object,
+) -> pd.DataFrame:
+    # ``drift`` is ``params:marketplace.drift``, owned by the ingest pipeline, which may hand over its
+    # own typed model or a plain dict; typing it here could clash with that model, so read it leniently.
+    drift_window = DriftWindow.model_validate(drift, from_attributes=True)
+    return enrich_impressions(
+        impressions, ads, advertisers, users, splits.valid_days, splits.test_days, drift_window.days
+    )
+
+
+def build_vocabularies(impressions_enriched: pd.DataFrame, vocabulary: VocabularyParams) -> dict[str, Any]:
+    train_rows = impressions_enriched.loc[impressions_enriched["split"] == TRAIN]
+    return vocabularies_to_json(fit_vocabularies(train_rows, vocabulary.columns, vocabulary.min_count))
+
+
+def build_model_inputs(
+    impressions_enriched: pd.DataFrame,
+    vocabularies: dict[str, Any],
+    crosses: CrossParams,
+    target_stats: TargetStatParams,
+) -> dict[str, pd.DataFrame]:
+    features = model_input(
+        impressions_enriched,
+        vocabularies_from_json(vocabularies),
+        crosses.pairs,
+        crosses.n_hash_buckets,
+        target_stats.keys,
+        target_stats.smoothing_strength,
+        target_stats.initial_prior_ctr,
+    )
+    return split_model_input(features)
+
+
+def build_behaviour_sequences(
+    requests: pd.DataFrame,
+    impressions_enriched: pd.DataFrame,
+    vocabularies: dict[str, Any],
+    sequences: SequenceParams,
+) -> pd.DataFrame:
+    return behaviour_sequences(
+        requests,
+        impressions_enriched,
+        vocabularies_from_json(vocabularies)["category"],
+        sequences.sequence_length,
+        sequences.include_clicked_history,
+    )
+
+
+def build_ad_features(
+    ads: pd.DataFrame, impressions_enriched: pd.DataFrame, vocabularies: dict[str, Any]
+) -> pd.DataFrame:
+    return ad_features(ads, vocabularies_from_json(vocabularies), train_ad_ids(impressions_enriched))
+
+
+def build_feature_spec(
+    vocabularies: dict[str, Any], crosses: CrossParams, target_stats: TargetStatParams, sequences: SequenceParams
+) -> dict[str, Any]:
+    return feature_spec(
+        vocabularies_from_json(vocabularies),
+        crosses.pairs,
+        crosses.n_hash_buckets,
+        target_stats.keys,
+        sequences.sequence_length,
+        sequences.include_clicked_history,
+    )

@@ -1,0 +1,71 @@
+"""Wiring of the ``features`` pipeline (``kedro run --pipeline features``)."""
+
+from kedro.pipeline import Node, Pipeline
+
+from adrank_pipelines.pipelines.features import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=nodes.build_impressions_enriched,
+                inputs=[
+                    "validated_impressions",
+                    "validated_ads",
+                    "validated_advertisers",
+                    "validated_users",
+                    "params:features.splits",
+                    "params:marketplace.drift",
+                ],
+                outputs="impressions_enriched",
+                name="enrich_impressions",
+            ),
+            Node(
+                func=nodes.build_vocabularies,
+                inputs=["impressions_enriched", "params:features.vocabulary"],
+                outputs="vocabularies",
+                name="fit_vocabularies",
+            ),
+            Node(
+                func=nodes.build_model_inputs,
+                inputs=[
+                    "impressions_enriched",
+                    "vocabularies",
+                    "params:features.crosses",
+                    "params:features.target_stats",
+                ],
+                outputs={
+                    "train": "model_input_train",
+                    "valid": "model_input_valid",
+                    "test": "model_input_test",
+                    "drift": "model_input_drift",
+                },
+                name="build_model_inputs",
+            ),
+            Node(
+                func=nodes.build_behaviour_sequences,
+                inputs=["validated_requests", "impressions_enriched", "vocabularies", "params:features.sequences"],
+                outputs="behaviour_sequences",
+                name="build_behaviour_sequences",
+            ),
+            Node(
+                func=nodes.build_ad_features,
+                inputs=["validated_ads", "impressions_enriched", "vocabularies"],
+                outputs="ad_features",
+                name="build_ad_features",
+            ),
+            Node(
+                func=nodes.build_feature_spec,
+                inputs=[
+                    "vocabularies",
+                    "params:features.crosses",
+                    "params:features.target_stats",
+                    "params:features.sequences",
+                ],
+                outputs="feature_spec",
+                name="build_feature_spec",
+            ),
+        ],
+        tags="features",
+    )
