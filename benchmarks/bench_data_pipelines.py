@@ -48,6 +48,8 @@ def _project_copy(workdir: Path) -> Path:
     (workdir / "conf" / "local").mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", workdir)
     shutil.copy(PROJECT_ROOT / ".telemetry", workdir)
+    # The package is installed (editable); bootstrap_project only needs the source folder to exist.
+    (workdir / "src").mkdir()
     return workdir
 
 

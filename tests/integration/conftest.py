@@ -16,5 +16,7 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "conf" / "local").mkdir()
     shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copy(PROJECT_ROOT / ".telemetry", tmp_path / ".telemetry")
+    # The package is installed (editable); bootstrap_project only needs the source folder to exist.
+    (tmp_path / "src").mkdir()
     monkeypatch.chdir(tmp_path)
     return tmp_path

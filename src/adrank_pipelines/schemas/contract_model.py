@@ -1,0 +1,32 @@
+"""What every table contract shares: its config, the non-empty rule and the id field shapes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+# The "column" of a table-wide rule that judges no single column (e.g. the table has rows).
+WHOLE_TABLE = "(whole table)"
+
+
+def primary_key() -> pa.Field:
+    # Ids start at 1: 0 is the padding value of behaviour sequences.
+    return pa.Field(ge=1, unique=True)
+
+
+def foreign_key() -> pa.Field:
+    return pa.Field(ge=1)
+
+
+class ContractModel(pa.DataFrameModel):
+    """Base of the raw-table contracts."""
+
+    class Config:
+        strict = False  # a user's own logs may carry extra columns; downstream reads named ones
+        coerce = False  # a wrong dtype is a breach of contract, never silently repaired
+
+    # Table-wide checks are named after their method: pandera 0.35 drops the ``name=`` of a check
+    # inherited by a second model. A name that starts with a column name judges that column.
+    @pa.dataframe_check
+    def has_at_least_one_row(cls, frame: pd.DataFrame) -> bool:
+        return len(frame) > 0

@@ -1,0 +1,196 @@
+"""The raw-table contracts: the tiny world passes, and each kind of bad data is reported with
+its dataset, column, check and an offending value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.schemas.contract_world import WINDOW
+
+from adrank_pipelines.schemas.failures import DataContractError, raise_if_any
+from adrank_pipelines.schemas.raw_contracts import raw_table_failures
+
+Tables = dict[str, pd.DataFrame]
+
+
+def enforce(world: Tables) -> None:
+    raise_if_any(raw_table_failures(world, WINDOW, max_examples=5))
+
+
+def assert_reported(error: DataContractError, dataset: str, column: str, check: str, value: str) -> None:
+    message = str(error)
+    matching = [f for f in error.failures if (f.dataset, f.column) == (dataset, column) and check in f.check]
+    assert matching, message
+    assert f"dataset '{dataset}', column '{column}', check '" in message
+    assert check in message
+    assert any(value in example for failure in matching for example in failure.examples), message
+
+
+def _first_row(frame: pd.DataFrame, where: pd.Series) -> int:
+    return int(frame.index[where][0])
+
+
+def drop_click(world: Tables) -> None:
+    world["impressions"] = world["impressions"].drop(columns="click")
+
+
+def float_user_ids(world: Tables) -> None:
+    world["users"]["user_id"] = world["users"]["user_id"].astype(np.float64)
+
+
+def string_bids(world: Tables) -> None:
+    world["ads"]["bid"] = world["ads"]["bid"].astype(str)
+
+
+def negative_bid(world: Tables) -> None:
+    world["ads"].loc[2, "bid"] = -1.5
+
+
+def duplicate_advertiser_id(world: Tables) -> None:
+    world["advertisers"].loc[1, "advertiser_id"] = 1
+
+
+def dangling_ad(world: Tables) -> None:
+    world["impressions"].loc[5, "ad_id"] = 999
+
+
+def dangling_advertiser(world: Tables) -> None:
+    world["ads"].loc[0, "advertiser_id"] = 77
+
+
+def dangling_request(world: Tables) -> None:
+    world["impressions"].loc[0, "request_id"] = 4242
+
+
+def dangling_request_user(world: Tables) -> None:
+    world["requests"].loc[0, "user_id"] = 55
+
+
+def empty_advertisers(world: Tables) -> None:
+    world["advertisers"] = world["advertisers"].iloc[:0]
+
+
+def nan_click(world: Tables) -> None:
+    impressions = world["impressions"]
+    impressions["click"] = impressions["click"].astype(np.float64)
+    impressions.loc[7, "click"] = np.nan
+
+
+def conversion_without_click(world: Tables) -> None:
+    impressions = world["impressions"]
+    impressions.loc[_first_row(impressions, impressions["click"] == 0), "conversion"] = np.int8(1)
+
+
+def impression_user_differs_from_request(world: Tables) -> None:
+    impressions = world["impressions"]
+    impressions.loc[0, "user_id"] = impressions.loc[0, "user_id"] % 4 + 1
+
+
+def ad_shown_before_first_day(world: Tables) -> None:
+    impressions = world["impressions"]
+    impressions.loc[_first_row(impressions, impressions["day"] == 0), "ad_id"] = 4
+
+
+def position_beyond_slots(world: Tables) -> None:
+    impressions = world["impressions"]
+    impressions.loc[_first_row(impressions, impressions["placement"] == "sidebar"), "position"] = 3
+
+
+def zero_position(world: Tables) -> None:
+    world["impressions"].loc[3, "position"] = 0
+
+
+def hour_out_of_range(world: Tables) -> None:
+    world["requests"].loc[2, "hour"] = 24
+
+
+def hour_not_of_event_time(world: Tables) -> None:
+    requests = world["requests"]
+    requests.loc[1, "hour"] = (requests.loc[1, "hour"] + 1) % 24
+
+
+def event_after_window(world: Tables) -> None:
+    world["requests"].loc[0, "event_time"] += pd.Timedelta(days=30)
+
+
+def day_not_of_event_time(world: Tables) -> None:
+    world["requests"].loc[0, "day"] = 1
+
+
+def unknown_placement(world: Tables) -> None:
+    world["requests"].loc[4, "placement"] = "popup"
+
+
+def empty_title(world: Tables) -> None:
+    world["ads"].loc[1, "title"] = ""
+
+
+BAD_DATA: list[tuple[Callable[[Tables], None], str, str, str, str]] = [
+    (drop_click, "impressions", "click", "column_in_dataframe", "columns present"),
+    (float_user_ids, "users", "user_id", "dtype('int64')", "float64"),
+    (string_bids, "ads", "bid", "dtype('float64')", "str"),
+    (negative_bid, "ads", "bid", "greater_than(0)", "'bid': -1.5"),
+    (duplicate_advertiser_id, "advertisers", "advertiser_id", "field_uniqueness", "row 1: {'advertiser_id': 1"),
+    (dangling_ad, "impressions", "ad_id", "foreign key: every ad_id exists in ads.ad_id", "'ad_id': 999"),
+    (dangling_advertiser, "ads", "advertiser_id", "exists in advertisers.advertiser_id", "'advertiser_id': 77"),
+    (dangling_request, "impressions", "request_id", "exists in requests.request_id", "'request_id': 4242"),
+    (dangling_request_user, "requests", "user_id", "exists in users.user_id", "'user_id': 55"),
+    (empty_advertisers, "advertisers", "(whole table)", "has_at_least_one_row", "0 row(s)"),
+    (nan_click, "impressions", "click", "not_nullable", "'click': nan"),
+    (conversion_without_click, "impressions", "conversion", "conversion_at_most_click", "'conversion': 1"),
+    (impression_user_differs_from_request, "impressions", "user_id", "equals the user_id of its request", "row 0:"),
+    (ad_shown_before_first_day, "impressions", "day", "first_day of its ad", "'ad_id': 4"),
+    (position_beyond_slots, "impressions", "position", "position <= n_slots", "'position': 3"),
+    (zero_position, "impressions", "position", "greater_than_or_equal_to(1)", "'position': 0"),
+    (hour_out_of_range, "requests", "hour", "in_range(0, 23)", "'hour': 24"),
+    (hour_not_of_event_time, "requests", "hour", "hour_equals_hour_of_event_time", "row 1:"),
+    (event_after_window, "requests", "event_time", "event_time in [2026-01-05 00:00:00, 2026-01-07", "2026-02-04"),
+    (day_not_of_event_time, "requests", "day", "whole days from", "'day': 1"),
+    (unknown_placement, "requests", "placement", "isin(", "'popup'"),
+    (empty_title, "ads", "title", "str_length(1, None)", "'title': ''"),
+]
+
+
+def test_tiny_world_keeps_every_contract(world: Tables) -> None:
+    assert raw_table_failures(world, WINDOW, max_examples=5) == []
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "dataset", "column", "check", "value"), BAD_DATA, ids=[case[0].__name__ for case in BAD_DATA]
+)
+def test_bad_data_is_reported_with_dataset_column_check_and_value(
+    world: Tables, corrupt: Callable[[Tables], None], dataset: str, column: str, check: str, value: str
+) -> None:
+    corrupt(world)
+    with pytest.raises(DataContractError) as raised:
+        enforce(world)
+    assert_reported(raised.value, dataset, column, check, value)
+
+
+def test_all_failures_of_a_delivery_come_in_one_error(world: Tables) -> None:
+    negative_bid(world)
+    dangling_ad(world)
+    nan_click(world)
+    with pytest.raises(DataContractError) as raised:
+        enforce(world)
+    reported = {(failure.dataset, failure.column) for failure in raised.value.failures}
+    assert {("ads", "bid"), ("impressions", "ad_id"), ("impressions", "click")} <= reported
+    assert "nothing downstream was written" in str(raised.value)
+
+
+def test_offending_rows_are_capped(world: Tables) -> None:
+    world["ads"]["bid"] = -world["ads"]["bid"]
+    (failure,) = raw_table_failures(world, WINDOW, max_examples=2)
+    assert failure.failure_count == 4
+    assert len(failure.examples) == 2
+
+
+def test_cross_table_rules_skip_a_structurally_broken_table(world: Tables) -> None:
+    """A missing column is reported once, not as a crash of the rules that join on it."""
+    world["impressions"] = world["impressions"].drop(columns=["request_id", "day"])
+    failures = raw_table_failures(world, WINDOW, max_examples=5)
+    assert {failure.column for failure in failures if failure.dataset == "impressions"} >= {"request_id", "day"}
+    assert all(failure.dataset == "impressions" for failure in failures)
