@@ -86,6 +86,9 @@ class MarketplaceConfig(_Strict):
     cold_start_ad_share: float = Field(ge=0, lt=1, description="ads first shown on the test day")
     late_start_ad_share: float = Field(ge=0, lt=1, description="ads launched on a random earlier day")
     n_taste_dims: int = Field(ge=2)
+    segment_share: float = Field(
+        ge=0, le=1, description="share of taste and price-sensitivity variance set by the country x age segment"
+    )
     interest_concentration: float = Field(gt=0, description="Dirichlet concentration of user interests")
     activity_sigma: float = Field(ge=0, description="log-normal spread of user request rates")
     countries: dict[str, float]

@@ -48,6 +48,24 @@ def _interests(rng: np.random.Generator, config: MarketplaceConfig, country: np.
     return draws / draws.sum(axis=1, keepdims=True)
 
 
+def _segment_traits(
+    rng: np.random.Generator, config: MarketplaceConfig, country: np.ndarray, age: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Taste vectors and price sensitivity shared by a country x age segment (unit variance each).
+
+    Segment traits are what a model can learn from demographics; the rest of a user's taste is
+    individual and only shows, weakly, through their clicks.
+    """
+    n_countries, n_ages = len(config.countries), len(config.age_buckets)
+    country_code = pd.Categorical(country, categories=list(config.countries)).codes
+    age_code = pd.Categorical(age, categories=list(config.age_buckets)).codes
+    taste = rng.normal(0.0, 1.0, (n_countries, n_ages, config.n_taste_dims))
+    # Younger segments are more price-sensitive, so offers' appeal follows age.
+    age_trend = -np.linspace(-1.0, 1.0, n_ages)
+    price = 0.8 * age_trend[None, :] + 0.6 * rng.normal(0.0, 1.0, (n_countries, n_ages))
+    return taste[country_code, age_code], price[country_code, age_code]
+
+
 def make_users(rng: np.random.Generator, config: MarketplaceConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = config.n_users
     country = _choice(rng, config.countries, n)
@@ -55,9 +73,10 @@ def make_users(rng: np.random.Generator, config: MarketplaceConfig) -> tuple[pd.
     platform = _choice(rng, config.platforms, n)
     activity = rng.lognormal(0.0, config.activity_sigma, n)
     interests = _interests(rng, config, country, age)
-    age_rank = pd.Categorical(age, categories=list(config.age_buckets)).codes.astype(float)
-    # Younger users are more price-sensitive: offers' appeal then correlates with age.
-    price_sensitivity = rng.normal(0.0, 1.0, n) - 0.3 * (age_rank - age_rank.mean())
+    segment_taste, segment_price = _segment_traits(rng, config, country, age)
+    share = config.segment_share
+    taste = np.sqrt(share) * segment_taste + np.sqrt(1 - share) * rng.normal(0.0, 1.0, segment_taste.shape)
+    price_sensitivity = np.sqrt(share) * segment_price + np.sqrt(1 - share) * rng.normal(0.0, 1.0, n)
     user_ids = np.arange(1, n + 1, dtype=np.int64)
     users = pd.DataFrame(
         {"user_id": user_ids, "country": country, "age_bucket": age, "platform": platform, "activity": activity}
@@ -71,7 +90,6 @@ def make_users(rng: np.random.Generator, config: MarketplaceConfig) -> tuple[pd.
         }
     )
     interest_frame = pd.DataFrame(interests, columns=[f"interest_{c}" for c in ALL_CATEGORIES])
-    taste = rng.normal(0.0, 1.0, (n, config.n_taste_dims))
     taste_frame = pd.DataFrame(taste, columns=[f"taste_{k}" for k in range(config.n_taste_dims)])
     return users, pd.concat([truth, interest_frame, taste_frame], axis=1)
 
