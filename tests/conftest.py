@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import mlflow
 import pytest
 from kedro.config import OmegaConfigLoader
 
@@ -31,3 +32,11 @@ def test_world_config() -> MarketplaceConfig:
 @pytest.fixture(scope="session")
 def test_world(test_world_config: MarketplaceConfig) -> MarketplaceTables:
     return simulate_marketplace(test_world_config, show_progress=False)
+
+
+@pytest.fixture(autouse=True)
+def no_mlflow_run_leaks_between_tests():
+    """A KedroSession may leave its MLflow run active in this process; the next test must not inherit it."""
+    yield
+    while mlflow.active_run() is not None:
+        mlflow.end_run()

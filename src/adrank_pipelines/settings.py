@@ -9,3 +9,7 @@ CONFIG_LOADER_ARGS = {
     # An environment overrides only the parameter keys it names (e.g. conf/test shrinks the world).
     "merge_strategy": {"parameters": "soft"},
 }
+
+from adrank_pipelines.hooks import TypedParametersToMlflow  # noqa: E402
+
+HOOKS = (TypedParametersToMlflow(),)

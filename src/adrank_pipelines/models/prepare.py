@@ -1,0 +1,118 @@
+"""Catalog frames -> the tensors a built model reads (ad table, sequences, impressions)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from adrank_pipelines.models.batching import (
+    AdIndex,
+    AdTensors,
+    Batch,
+    ImpressionTensors,
+    RequestTensors,
+    ad_tensors,
+    impression_tensors,
+    make_batch,
+    request_tensors,
+)
+from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.text_encoder import (
+    TEXT_EMBEDDING_PREFIX,
+    ad_texts,
+    pretrained_tokenizer,
+    tokenize,
+    vocabulary_tokenizer,
+)
+from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
+
+
+@dataclass(frozen=True)
+class AdInputs:
+    tensors: AdTensors
+    index: AdIndex
+
+    def to(self, device: torch.device) -> AdInputs:
+        return AdInputs(tensors=self.tensors.to(device), index=self.index)
+
+
+@dataclass(frozen=True)
+class RequestInputs:
+    tensors: RequestTensors
+    request_ids: np.ndarray  # request id of each tensor row
+
+    def to(self, device: torch.device) -> RequestInputs:
+        return RequestInputs(tensors=self.tensors.to(device), request_ids=self.request_ids)
+
+
+def text_embedding_matrix(ad_features: pd.DataFrame, text_embeddings: pd.DataFrame) -> np.ndarray:
+    """The cached embeddings (``ad_id`` + ``text_emb_*``) in ``ad_features``' row order; missing ads get zeros."""
+    columns = [name for name in text_embeddings.columns if name.startswith(TEXT_EMBEDDING_PREFIX)]
+    aligned = ad_features[["ad_id"]].merge(text_embeddings[["ad_id", *columns]], on="ad_id", how="left")
+    return aligned[columns].fillna(0.0).to_numpy(dtype=np.float32)
+
+
+def text_width(text_embeddings: pd.DataFrame | None) -> int:
+    if text_embeddings is None:
+        return 0
+    return sum(name.startswith(TEXT_EMBEDDING_PREFIX) for name in text_embeddings.columns)
+
+
+def prepare_ads(
+    model: CtrModel, ad_features: pd.DataFrame | None, text_embeddings: pd.DataFrame | None
+) -> AdInputs | None:
+    """The ad table of a transformer model: cached text embeddings, or tokens when it fine-tunes BERT."""
+    if not isinstance(model, TransformerCtrModel) or ad_features is None:
+        return None
+    params = model.params.text_encoder
+    if model.text_tower.bert is not None:
+        vocabulary = model.tokenizer_vocabulary
+        tokenizer = vocabulary_tokenizer(vocabulary) if vocabulary is not None else pretrained_tokenizer()
+        tokens = tokenize(tokenizer, ad_texts(ad_features), params.max_length)
+        tensors, index = ad_tensors(ad_features, model.layout, model.params.out_of_vocabulary_index, tokens=tokens)
+    else:
+        if text_embeddings is None:
+            raise ValueError("this model reads cached text embeddings: pass the ad_text_embeddings table")
+        embeddings = text_embedding_matrix(ad_features, text_embeddings)
+        tensors, index = ad_tensors(
+            ad_features, model.layout, model.params.out_of_vocabulary_index, text_embeddings=embeddings
+        )
+    return AdInputs(tensors=tensors, index=index)
+
+
+def prepare_requests(model: CtrModel, sequences: pd.DataFrame | None, ads: AdInputs | None) -> RequestInputs | None:
+    if ads is None or sequences is None or model.layout.sequences is None:
+        return None
+    return RequestInputs(
+        tensors=request_tensors(sequences, model.layout.sequences, ads.index),
+        request_ids=sequences["request_id"].to_numpy(),
+    )
+
+
+def prepare_impressions(
+    model: CtrModel, frame: pd.DataFrame, ads: AdInputs | None, requests: RequestInputs | None
+) -> ImpressionTensors:
+    return impression_tensors(
+        frame,
+        model.layout,
+        None if ads is None else ads.index,
+        None if requests is None else requests.request_ids,
+    )
+
+
+def batches_in_order(
+    impressions: ImpressionTensors,
+    order: torch.Tensor,
+    batch_size: int,
+    requests: RequestInputs | None,
+    ads: AdInputs | None,
+) -> Iterator[tuple[torch.Tensor, Batch]]:
+    """(rows, batch) pairs covering ``order`` in slices of ``batch_size``, built lazily."""
+    sequence_table = None if requests is None else requests.tensors
+    ad_table = None if ads is None else ads.tensors
+    for rows in torch.split(order, batch_size):
+        yield rows, make_batch(impressions, rows, sequence_table, ad_table)

@@ -1,0 +1,240 @@
+"""Fit a CTR model: AdamW, early stopping on validation logloss, seeded, on the device the params name."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import log_loss, roc_auc_score
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from adrank_pipelines.models.batching import ImpressionTensors, label_tensor, request_grouped_order
+from adrank_pipelines.models.config import CtrTransformerParams, TrainingParams
+from adrank_pipelines.models.factory import CtrModel, build_ctr_model
+from adrank_pipelines.models.layers import CtrOutputs
+from adrank_pipelines.models.layout import InputLayout, input_layout
+from adrank_pipelines.models.prepare import (
+    AdInputs,
+    RequestInputs,
+    batches_in_order,
+    prepare_ads,
+    prepare_impressions,
+    prepare_requests,
+    text_width,
+)
+from adrank_pipelines.models.text_encoder import TextEncoder, ad_texts, load_text_encoder
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SplitTensors:
+    """One split ready for the model: features, labels, and the shared sequence and ad tables."""
+
+    impressions: ImpressionTensors
+    labels: torch.Tensor
+    requests: RequestInputs | None
+    ads: AdInputs | None
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; asking for ``cuda`` without it is an error, not a silent CPU run."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("ctr_transformer.training.device is 'cuda' but no CUDA device is available")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, bf16: bool) -> AbstractContextManager:
+    return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def ctr_losses(outputs: CtrOutputs, labels: torch.Tensor, conversion_weight: float) -> torch.Tensor:
+    """Click BCE on every impression + weighted conversion BCE on clicked impressions only."""
+    clicks, conversions = labels[:, 0], labels[:, 1]
+    loss = F.binary_cross_entropy_with_logits(outputs.ctr_logit.float(), clicks)
+    clicked = clicks > 0
+    if conversion_weight > 0 and bool(clicked.any()):
+        cvr_loss = F.binary_cross_entropy_with_logits(outputs.cvr_logit.float()[clicked], conversions[clicked])
+        loss = loss + conversion_weight * cvr_loss
+    return loss
+
+
+@torch.inference_mode()
+def predict_tensors(model: CtrModel, split: SplitTensors, batch_size: int, device: torch.device, bf16: bool) -> np.ndarray:
+    """(n, 2) float64 pCTR, pCVR in row order (rows of one request stay together, as in the frames)."""
+    model.eval()
+    order = torch.arange(len(split.impressions), device=device)
+    predictions = []
+    for _, batch in batches_in_order(split.impressions, order, batch_size, split.requests, split.ads):
+        with autocast(device, bf16):
+            outputs = model(batch)
+        predictions.append(torch.stack([outputs.ctr_logit, outputs.cvr_logit], dim=1).float().sigmoid().cpu())
+    return torch.cat(predictions).double().numpy() if predictions else np.zeros((0, 2))
+
+
+def click_metrics(clicks: np.ndarray, pctr: np.ndarray) -> dict[str, float]:
+    both_classes = 0 < clicks.sum() < len(clicks)
+    return {
+        "logloss": float(log_loss(clicks, np.clip(pctr, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "auc": float(roc_auc_score(clicks, pctr)) if both_classes else float("nan"),
+    }
+
+
+def make_optimizers(model: CtrModel, training: TrainingParams) -> list[torch.optim.Optimizer]:
+    """SparseAdam for the sparse-gradient embedding tables, AdamW (with weight decay) for the rest."""
+    sparse = {
+        id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) and m.sparse for p in m.parameters()
+    }
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    dense_parameters = [p for p in trainable if id(p) not in sparse]
+    sparse_parameters = [p for p in trainable if id(p) in sparse]
+    optimizers: list[torch.optim.Optimizer] = [
+        torch.optim.AdamW(dense_parameters, lr=training.learning_rate, weight_decay=training.weight_decay)
+    ]
+    if sparse_parameters:
+        optimizers.append(torch.optim.SparseAdam(sparse_parameters, lr=training.learning_rate))
+    return optimizers
+
+
+def _train_epoch(
+    model: CtrModel,
+    optimizers: list[torch.optim.Optimizer],
+    train: SplitTensors,
+    training: TrainingParams,
+    device: torch.device,
+    rng: np.random.Generator,
+    description: str,
+) -> tuple[float, float]:
+    """Mean training loss and seconds of one pass over a request-grouped random order."""
+    model.train()
+    order = torch.from_numpy(request_grouped_order(train.impressions.request_rows.cpu().numpy(), rng)).to(device)
+    started, total_loss, n_batches = time.perf_counter(), 0.0, 0
+    batches = batches_in_order(train.impressions, order, training.batch_size, train.requests, train.ads)
+    n_total = -(-len(order) // training.batch_size)
+    for rows, batch in tqdm(batches, total=n_total, desc=description, disable=not training.show_progress):
+        with autocast(device, training.bf16):
+            outputs = model(batch)
+        loss = ctr_losses(outputs, train.labels[rows], training.conversion_loss_weight)
+        for optimizer in optimizers:
+            optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for optimizer in optimizers:
+            optimizer.step()
+        total_loss, n_batches = total_loss + float(loss.detach()), n_batches + 1
+    return total_loss / max(n_batches, 1), time.perf_counter() - started
+
+
+def _split_tensors(
+    model: CtrModel, frame: pd.DataFrame, requests: RequestInputs | None, ads: AdInputs | None, device: torch.device
+) -> SplitTensors:
+    return SplitTensors(
+        impressions=prepare_impressions(model, frame, ads, requests).to(device),
+        labels=label_tensor(frame).to(device),
+        requests=requests,
+        ads=ads,
+    )
+
+
+def _text_encoder_to_finetune(params: CtrTransformerParams, ad_features: pd.DataFrame | None) -> TextEncoder | None:
+    if params.text_encoder.finetune_layers == 0 or ad_features is None:
+        return None
+    return load_text_encoder(params.text_encoder, ad_texts(ad_features))
+
+
+def build_model(
+    spec: dict[str, Any],
+    train: pd.DataFrame,
+    ad_features: pd.DataFrame | None,
+    text_embeddings: pd.DataFrame | None,
+    params: CtrTransformerParams,
+) -> CtrModel:
+    """A freshly initialised model for ``spec``; a fine-tuned text tower starts from the encoder's weights."""
+    encoder = _text_encoder_to_finetune(params, ad_features)
+    width = encoder.bert.config.hidden_size if encoder is not None else text_width(text_embeddings)
+    layout: InputLayout = input_layout(spec, train, ad_features, params.ad_side_sources, width, params.excluded_columns)
+    if encoder is None or not layout.has_towers:
+        return build_ctr_model(layout, params)
+    model = build_ctr_model(layout, params, encoder.bert.config.to_dict(), encoder.vocabulary)
+    model.text_tower.bert.load_state_dict(encoder.bert.state_dict())
+    return model
+
+
+def fit_ctr_model(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    sequences: pd.DataFrame | None,
+    ad_features: pd.DataFrame | None,
+    text_embeddings: pd.DataFrame | None,
+    spec: dict[str, Any],
+    params: CtrTransformerParams,
+) -> tuple[CtrModel, list[dict[str, float]]]:
+    """Train on ``train``, stop early on ``valid`` logloss; the model comes back on CPU with its best weights.
+
+    The history has one entry per epoch: train loss, valid logloss / AUC, seconds, samples per second.
+    """
+    training = params.training
+    torch.set_num_threads(training.num_threads)
+    rng = seed_everything(training.seed)
+    device = resolve_device(training.device)
+    model = build_model(spec, train, ad_features, text_embeddings, params)
+    clicked = train["click"] > 0
+    model.heads.start_at_base_rates(float(clicked.mean()), float(train.loc[clicked, "conversion"].mean()) if clicked.any() else 0.1)
+    model = model.to(device)
+
+    ads = prepare_ads(model, ad_features, text_embeddings)
+    ads = None if ads is None else ads.to(device)
+    requests = prepare_requests(model, sequences, ads)
+    requests = None if requests is None else requests.to(device)
+    if training.max_valid_rows and len(valid) > training.max_valid_rows:
+        valid = valid.sample(n=training.max_valid_rows, random_state=training.seed).sort_index()
+    train_split = _split_tensors(model, train, requests, ads, device)
+    valid_split = _split_tensors(model, valid, requests, ads, device)
+    valid_clicks = valid["click"].to_numpy()
+
+    optimizers = make_optimizers(model, training)
+    history: list[dict[str, float]] = []
+    best_logloss, best_state, epochs_without_gain = float("inf"), None, 0
+    for epoch in range(1, training.max_epochs + 1):
+        train_loss, seconds = _train_epoch(model, optimizers, train_split, training, device, rng, f"epoch {epoch}")
+        valid_metrics = click_metrics(
+            valid_clicks, predict_tensors(model, valid_split, 4 * training.batch_size, device, training.bf16)[:, 0]
+        )
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "valid_logloss": valid_metrics["logloss"],
+                "valid_auc": valid_metrics["auc"],
+                "seconds": seconds,
+                "samples_per_second": len(train) / seconds,
+            }
+        )
+        logger.info(
+            "epoch %d: train loss %.5f, valid logloss %.5f, valid AUC %.4f, %.0f samples/s",
+            epoch, train_loss, valid_metrics["logloss"], valid_metrics["auc"], len(train) / seconds,
+        )  # fmt: skip
+        if valid_metrics["logloss"] < best_logloss:
+            best_logloss, epochs_without_gain = valid_metrics["logloss"], 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            epochs_without_gain += 1
+            if epochs_without_gain > training.patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return model.cpu().eval(), history

@@ -1,0 +1,85 @@
+"""Fitting, predicting and candidate scoring of the transformer CTR model on the synthetic world."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from adrank_pipelines.models.prepare import prepare_ads
+from adrank_pipelines.models.scoring import candidate_latency_ms, predict_ctr, score_candidates
+from adrank_pipelines.models.text_encoder import ad_text_embeddings
+from adrank_pipelines.models.training import fit_ctr_model, resolve_device
+from tests.models.transformer_fixtures import SyntheticWorld, tabular_spec, tiny_params, world  # noqa: F401
+
+
+@pytest.fixture(scope="module")
+def fitted(world: SyntheticWorld):  # noqa: ANN201
+    params = tiny_params(training={"max_epochs": 3, "learning_rate": 0.01})
+    text = ad_text_embeddings(world.ad_features, params.text_encoder)
+    model, history = fit_ctr_model(world.train, world.valid, world.sequences, world.ad_features, text, world.spec, params)
+    return model, history, text
+
+
+def test_the_model_learns_the_click_rule(world: SyntheticWorld, fitted) -> None:  # noqa: ANN001
+    model, history, text = fitted
+    predictions = predict_ctr(model, world.valid, world.sequences, world.ad_features, text)
+    assert roc_auc_score(world.valid["click"], predictions["pctr"]) > 0.65
+    assert history[-1]["valid_auc"] > 0.65
+
+
+def test_history_has_per_epoch_metrics(fitted) -> None:  # noqa: ANN001
+    _, history, _ = fitted
+    assert [entry["epoch"] for entry in history] == list(range(1, len(history) + 1))
+    for entry in history:
+        assert {"train_loss", "valid_logloss", "valid_auc", "seconds", "samples_per_second"} <= set(entry)
+        assert entry["samples_per_second"] > 0
+
+
+def test_predictions_are_probabilities_in_frame_order(world: SyntheticWorld, fitted) -> None:  # noqa: ANN001
+    model, _, text = fitted
+    frame = world.valid.head(333)
+    predictions = predict_ctr(model, frame, world.sequences, world.ad_features, text, batch_size=100)
+    assert list(predictions.columns) == ["impression_id", "pctr", "pcvr"]
+    np.testing.assert_array_equal(predictions["impression_id"], frame["impression_id"])
+    assert predictions[["pctr", "pcvr"]].apply(lambda c: c.between(0, 1).all()).all()
+
+
+def test_candidate_scoring_matches_frame_scoring(world: SyntheticWorld, fitted) -> None:  # noqa: ANN001
+    model, _, text = fitted
+    request = world.valid.iloc[0]
+    candidates = world.valid.head(1).loc[np.zeros(len(world.ad_features), dtype=int)].reset_index(drop=True)
+    candidates["ad_id"] = world.ad_features["ad_id"].to_numpy()
+    for column in ["ad_id_idx", "advertiser_id_idx", "category_idx"]:
+        candidates[column] = world.ad_features[column].to_numpy()
+    candidates["impression_id"] = np.arange(len(candidates))
+    sequence = world.sequences.loc[world.sequences["request_id"] == request["request_id"]]
+    ads = prepare_ads(model, world.ad_features, text)
+    scores = score_candidates(model, candidates, sequence, ads)
+    expected = predict_ctr(model, candidates, world.sequences, world.ad_features, text)["pctr"].to_numpy()
+    np.testing.assert_allclose(scores, expected, rtol=1e-5)
+    latency = candidate_latency_ms(model, candidates, sequence, ads, repeats=3)
+    assert 0 < latency["median_ms"] <= latency["p99_ms"]
+
+
+def test_field_attention_fallback_trains_and_predicts(world: SyntheticWorld) -> None:
+    params = tiny_params(training={"max_epochs": 1})
+    model, history = fit_ctr_model(world.train, world.valid, None, None, None, tabular_spec(), params)
+    predictions = predict_ctr(model, world.valid)
+    assert len(history) == 1 and predictions["pctr"].between(0, 1).all()
+
+
+def test_training_is_seeded(world: SyntheticWorld) -> None:
+    params = tiny_params(training={"max_epochs": 1})
+    train, valid = world.train.head(1000), world.valid.head(500)
+    first, _ = fit_ctr_model(train, valid, None, None, None, tabular_spec(), params)
+    second, _ = fit_ctr_model(train, valid, None, None, None, tabular_spec(), params)
+    np.testing.assert_array_equal(predict_ctr(first, valid)["pctr"], predict_ctr(second, valid)["pctr"])
+
+
+def test_asking_for_cuda_without_it_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="cuda"):
+        resolve_device("cuda")
+    assert resolve_device("auto") == torch.device("cpu")
