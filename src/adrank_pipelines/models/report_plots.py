@@ -71,7 +71,9 @@ def auc_bars(report: Mapping[str, Any]) -> Figure:
         floor = max(0.5, float(finite.min()) - 0.03) if finite.size else 0.5
         axes.set(ylim=(floor, 1.0 if not finite.size else min(1.0, float(finite.max()) + 0.04)), ylabel="AUC")
         axes.set_title(f"{_SUBSET_TITLES[subset]} ({report['subsets'][subset]['rows']:,} rows)")
-        axes.tick_params(axis="x", labelrotation=30)
+        # Long model names would overlap at a shallow angle; anchor them at the bar instead.
+        for label in axes.get_xticklabels():
+            label.set(rotation=40, ha="right", rotation_mode="anchor")
         axes.legend(loc="upper left", fontsize="small")
     figure.tight_layout()
     return figure
