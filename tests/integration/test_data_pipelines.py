@@ -42,6 +42,7 @@ def test_data_stages_run_one_after_another_through_the_catalog(project_copy: Pat
         assert not {"true_pctr", "true_pcvr"} & set(frame.columns)
     assert (data / "04_feature" / "behaviour_sequences.parquet").exists()
     assert any((data / "08_reporting").rglob("*.html")), "the Great Expectations Data Docs report is missing"
+    assert (project_copy / "mlflow.db").exists(), "MLflow must record into the project copy, not the user's store"
 
 
 def test_every_stage_is_a_named_pipeline_and_the_default_runs_them_all(project_copy: Path):
