@@ -1,6 +1,8 @@
-"""Project settings: config loading."""
+"""Project settings: config loading and project hooks."""
 
 from kedro.config import OmegaConfigLoader
+
+from adrank_pipelines.hooks import TypedParametersToMlflow
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -9,7 +11,5 @@ CONFIG_LOADER_ARGS = {
     # An environment overrides only the parameter keys it names (e.g. conf/test shrinks the world).
     "merge_strategy": {"parameters": "soft"},
 }
-
-from adrank_pipelines.hooks import TypedParametersToMlflow  # noqa: E402
 
 HOOKS = (TypedParametersToMlflow(),)

@@ -8,6 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.features.assemble import model_input
+from adrank_pipelines.features.params import CrossParams, TargetStatParams, VocabularyParams
+from adrank_pipelines.features.splits import TRAIN
+from adrank_pipelines.features.vocabulary import Vocabulary, fit_vocabularies
+
 START = pd.Timestamp("2026-01-05")
 CATEGORIES = ["travel", "fitness", "finance", "games"]
 PLACEMENT_SLOTS = {"feed": 4, "search": 3, "sidebar": 2, "video": 1}
@@ -105,3 +110,21 @@ def _make_impressions(rng: np.random.Generator, requests: pd.DataFrame, ads: pd.
             "conversion": conversion.astype(np.int8),
         }
     )
+
+
+def fitted_model_input(
+    enriched: pd.DataFrame, vocabulary: VocabularyParams, crosses: CrossParams, stats: TargetStatParams
+) -> tuple[dict[str, Vocabulary], pd.DataFrame]:
+    """Vocabularies fitted on the train split and the model input of every row, as the pipeline does."""
+    train = enriched.loc[enriched["split"] == TRAIN]
+    vocabularies = fit_vocabularies(train, vocabulary.columns, vocabulary.min_count)
+    features = model_input(
+        enriched,
+        vocabularies,
+        crosses.pairs,
+        crosses.n_hash_buckets,
+        stats.keys,
+        stats.smoothing_strength,
+        stats.initial_prior_ctr,
+    )
+    return vocabularies, features

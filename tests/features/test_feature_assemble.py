@@ -2,12 +2,12 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.features.ad_features import ad_features
-from adrank_pipelines.features.assemble import model_input, split_model_input
+from adrank_pipelines.features.assemble import split_model_input
 from adrank_pipelines.features.enrich import enrich_impressions, train_ad_ids
 from adrank_pipelines.features.params import CrossParams, TargetStatParams, VocabularyParams
 from adrank_pipelines.features.sequences import behaviour_sequences
 from adrank_pipelines.features.spec import feature_spec
-from adrank_pipelines.features.vocabulary import fit_vocabularies
+from tests.features.features_tiny_world import fitted_model_input
 
 CROSSES = CrossParams(n_hash_buckets=101)
 STATS = TargetStatParams()
@@ -16,17 +16,7 @@ VOCABULARY = VocabularyParams(min_count=1)
 
 
 def _features(enriched: pd.DataFrame):
-    train = enriched.loc[enriched["split"] == "train"]
-    vocabularies = fit_vocabularies(train, VOCABULARY.columns, VOCABULARY.min_count)
-    features = model_input(
-        enriched,
-        vocabularies,
-        CROSSES.pairs,
-        CROSSES.n_hash_buckets,
-        STATS.keys,
-        STATS.smoothing_strength,
-        STATS.initial_prior_ctr,
-    )
+    vocabularies, features = fitted_model_input(enriched, VOCABULARY, CROSSES, STATS)
     spec = feature_spec(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, STATS.keys, SEQUENCE_LENGTH, True)
     return vocabularies, features, spec
 

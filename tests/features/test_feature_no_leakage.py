@@ -11,29 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adrank_pipelines.features.assemble import model_input
 from adrank_pipelines.features.enrich import enrich_impressions
 from adrank_pipelines.features.params import CrossParams, TargetStatParams, VocabularyParams
 from adrank_pipelines.features.sequences import behaviour_sequences
-from adrank_pipelines.features.splits import TRAIN
-from adrank_pipelines.features.vocabulary import fit_vocabularies
+from tests.features.features_tiny_world import fitted_model_input
 
 
 def _all_features(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     enriched = enrich_impressions(
         tables["impressions"], tables["ads"], tables["advertisers"], tables["users"], 1, 1, 1
     )
-    vocabulary, crosses, stats = VocabularyParams(min_count=1), CrossParams(n_hash_buckets=97), TargetStatParams()
-    train = enriched.loc[enriched["split"] == TRAIN]
-    vocabularies = fit_vocabularies(train, vocabulary.columns, vocabulary.min_count)
-    features = model_input(
-        enriched,
-        vocabularies,
-        crosses.pairs,
-        crosses.n_hash_buckets,
-        stats.keys,
-        stats.smoothing_strength,
-        stats.initial_prior_ctr,
+    vocabularies, features = fitted_model_input(
+        enriched, VocabularyParams(min_count=1), CrossParams(n_hash_buckets=97), TargetStatParams()
     )
     sequences = behaviour_sequences(tables["requests"], enriched, vocabularies["category"], 8, True)
     return features.set_index("impression_id").sort_index(), sequences.set_index("request_id").sort_index()
