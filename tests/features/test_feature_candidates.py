@@ -1,7 +1,7 @@
 """Candidate features (features/candidates.py, features/snapshot.py) against the logged model input.
 
 For a logged (request, ad) pair, the candidate row must equal the features pipeline's row in every
-id, vocabulary index, cross and context column; only the target statistics differ, and by exactly
+id, vocabulary index, cross, context and browsing column; only the target statistics differ, and by exactly
 what the daily snapshot leaves out: the evaluation day's own earlier impressions. Candidates are
 scored for one reference slot, so rows logged in another slot also differ in the position columns.
 """
@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 
 from adrank_pipelines.features.ad_features import ad_features
+from adrank_pipelines.features.browsing import browse_sequences
 from adrank_pipelines.features.candidates import (
     CANDIDATE_ID_COLUMNS,
     CandidateSides,
+    FeatureRecipe,
     ad_side,
     candidate_features,
     request_side,
@@ -30,18 +32,22 @@ from tests.features.features_tiny_world import fitted_model_input
 
 CROSSES = CrossParams(n_hash_buckets=101)
 STATS = TargetStatParams()
+BROWSE_LENGTH = 8
 POSITION_COLUMNS = ["position", "position_idx", "placement_x_position_hash"]
 STATISTIC_COLUMNS = [name for key in STATS.keys for name in statistic_columns(key)]
 
 
 def _candidates_for_logged_rows(tables, enriched, reference_position: int):
     """The logged test-day rows and the candidate features of the same (request, ad) pairs."""
-    vocabularies, logged = fitted_model_input(enriched, VocabularyParams(min_count=1), CROSSES, STATS)
+    vocabularies, logged = fitted_model_input(
+        enriched, VocabularyParams(min_count=1), CROSSES, STATS, tables, BROWSE_LENGTH
+    )
     test = logged.loc[logged["split"] == TEST].reset_index(drop=True)
     requests = tables["requests"].loc[tables["requests"]["request_id"].isin(test["request_id"])]
     sides = CandidateSides(
         requests=request_side(requests, tables["users"], reference_position),
         ads=ad_side(tables["ads"], tables["advertisers"], ad_features(tables["ads"], vocabularies, train_ad_ids(enriched))),
+        sequences=browse_sequences(requests, tables["user_events"], vocabularies["category"], BROWSE_LENGTH),
     )
     snapshots = daily_snapshots(
         enriched, sides.requests, STATS.keys, STATS.smoothing_strength, STATS.initial_prior_ctr
@@ -49,9 +55,8 @@ def _candidates_for_logged_rows(tables, enriched, reference_position: int):
     (day, snapshot), = snapshots.items()
     request_rows, ad_rows = sides.rows(test["request_id"].to_numpy(), test["ad_id"].to_numpy())
     lookup = SnapshotLookup(snapshot, sides.requests, sides.ads)
-    candidates = candidate_features(
-        sides, request_rows, ad_rows, vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, lookup
-    )
+    recipe = FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, BROWSE_LENGTH)
+    candidates = candidate_features(sides, request_rows, ad_rows, recipe, lookup)
     return test, candidates, snapshot
 
 
@@ -122,6 +127,7 @@ def test_unknown_candidate_ids_are_named(tiny_tables, tiny_enriched):
     sides = CandidateSides(
         requests=request_side(tiny_tables["requests"], tiny_tables["users"], 1),
         ads=ad_side(tiny_tables["ads"], tiny_tables["advertisers"], tiny_tables["ads"].assign(is_cold_start_ad=False)),
+        sequences=pd.DataFrame(),
     )
     with pytest.raises(ValueError, match=r"1 ad_id\(s\) of the candidates are not in the ads table, e.g. \[999\]"):
         sides.rows(np.array([1, 2]), np.array([1, 999]))

@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 
 from adrank_pipelines.features.ad_features import ad_features
-from adrank_pipelines.features.candidates import CandidateSides, ad_side, request_side
+from adrank_pipelines.features.browsing import browse_sequences
+from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, ad_side, request_side
 from adrank_pipelines.features.enrich import enrich_impressions, train_ad_ids
 from adrank_pipelines.features.params import CrossParams, TargetStatParams, VocabularyParams
 from adrank_pipelines.features.snapshot import SnapshotLookup, daily_snapshots
 from adrank_pipelines.features.splits import TEST
 from adrank_pipelines.ranking.params import ObjectiveParams
-from adrank_pipelines.ranking.rank import RANKED_COLUMNS, FeatureRecipe, rank_candidates
+from adrank_pipelines.ranking.rank import RANKED_COLUMNS, rank_candidates
 from adrank_pipelines.ranking.scoring import CandidateScores
 from tests.features.features_tiny_world import fitted_model_input, make_tables
 from tests.ranking.retrieval_stand_in import retrieved_stand_in
@@ -51,12 +52,13 @@ def ranking_inputs():
         requests=request_side(requests, tiny_tables["users"], 1),
         ads=ad_side(tiny_tables["ads"], tiny_tables["advertisers"],
                     ad_features(tiny_tables["ads"], vocabularies, train_ad_ids(tiny_enriched))),
+        sequences=browse_sequences(requests, tiny_tables["user_events"], vocabularies["category"], 8),
     )  # fmt: skip
     snapshots = daily_snapshots(tiny_enriched, sides.requests, STATS.keys, STATS.smoothing_strength, 0.02)
     lookups = {day: SnapshotLookup(s, sides.requests, sides.ads) for day, s in snapshots.items()}
     test_impressions = tiny_enriched.loc[tiny_enriched["split"] == TEST]
     candidates = retrieved_stand_in(requests, test_impressions, tiny_tables["ads"], top_k=8)
-    return candidates, sides, lookups, FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets)
+    return candidates, sides, lookups, FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, 8)
 
 
 def test_output_keeps_the_contract_and_orders_each_request_by_score(ranking_inputs):

@@ -3,7 +3,8 @@
 A logged impression gets its features from the features pipeline; a candidate the retrieval stage
 proposes has no impression, so its row is assembled here from the same parts: the request's context
 and its user's attributes, the ad's attributes, the same vocabularies, hashed crosses and context
-transforms (``assemble.py``), target statistics from a daily snapshot (``snapshot.py``), and a
+transforms (``assemble.py``), the browsing affinity of the request's organic views to the ad's
+category (``browsing.py``), target statistics from a daily snapshot (``snapshot.py``), and a
 position, which is not known before the auction: every candidate is scored for one reference slot.
 
 Both sides are tables of a few thousand rows; a batch of pairs is two row-index arrays into them,
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.features.assemble import ID_COLUMNS, context_features, cross_features
+from adrank_pipelines.features.browsing import with_browse_affinity
 from adrank_pipelines.features.enrich import AD_ATTRIBUTES, ADVERTISER_ATTRIBUTES, USER_ATTRIBUTES
 from adrank_pipelines.features.snapshot import SnapshotLookup
 from adrank_pipelines.features.vocabulary import Vocabulary, encode_columns
@@ -70,11 +72,22 @@ def _rows(index: pd.Index, ids: np.ndarray, what: str, source: str) -> np.ndarra
 
 
 @dataclass(frozen=True)
+class FeatureRecipe:
+    """What the features pipeline built its model inputs with (target keys live in the snapshot)."""
+
+    vocabularies: Mapping[str, Vocabulary]
+    cross_pairs: Sequence[tuple[str, str]]
+    n_hash_buckets: int
+    browse_length: int  # organic views per request the browsing affinity counts
+
+
+@dataclass(frozen=True)
 class CandidateSides:
     """The request side and the ad side of the candidate pairs, and how to find a row of each."""
 
     requests: pd.DataFrame
     ads: pd.DataFrame
+    sequences: pd.DataFrame  # the requests' rows of behaviour_sequences (their organic views)
 
     def rows(self, request_ids: np.ndarray, ad_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row positions of each pair's request and ad; unknown ids are an error naming them."""
@@ -86,9 +99,7 @@ def candidate_features(
     sides: CandidateSides,
     request_rows: np.ndarray,
     ad_rows: np.ndarray,
-    vocabularies: Mapping[str, Vocabulary],
-    cross_pairs: Sequence[tuple[str, str]],
-    n_hash_buckets: int,
+    recipe: FeatureRecipe,
     statistics: SnapshotLookup,
 ) -> pd.DataFrame:
     """Model-input columns of the pairs (``request_rows[i]``, ``ad_rows[i]``), labels and split excepted."""
@@ -100,13 +111,14 @@ def candidate_features(
         axis=1,
     )
     raw["impression_id"] = np.arange(len(raw), dtype=np.int64)
-    return pd.concat(
+    features = pd.concat(
         [
             raw[CANDIDATE_ID_COLUMNS],
-            encode_columns(raw, vocabularies),
-            cross_features(raw, cross_pairs, n_hash_buckets),
+            encode_columns(raw, recipe.vocabularies),
+            cross_features(raw, recipe.cross_pairs, recipe.n_hash_buckets),
             context_features(raw),
             statistics.statistics(request_rows, ad_rows),
         ],
         axis=1,
     )
+    return with_browse_affinity(features, sides.sequences, recipe.browse_length)

@@ -8,15 +8,14 @@ each batch's arrays are large enough for LightGBM and torch to run at full speed
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from adrank_pipelines.features.candidates import CandidateSides, candidate_features
+from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_features
 from adrank_pipelines.features.snapshot import SnapshotLookup
-from adrank_pipelines.features.vocabulary import Vocabulary
 from adrank_pipelines.ranking.candidates import request_batches
 from adrank_pipelines.ranking.objective import group_starts, objective_scores, rank_within_groups
 from adrank_pipelines.ranking.params import ObjectiveParams
@@ -27,15 +26,6 @@ _DTYPES = {
     "request_id": np.int64, "ad_id": np.int64, "pctr": np.float64, "pcvr": np.float64, "score": np.float64,
     "rank": np.int32,
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class FeatureRecipe:
-    """What the features pipeline used: vocabularies and hashed crosses (target keys live in the snapshot)."""
-
-    vocabularies: Mapping[str, Vocabulary]
-    cross_pairs: Sequence[tuple[str, str]]
-    n_hash_buckets: int
 
 
 @dataclass(frozen=True)
@@ -87,10 +77,7 @@ def rank_candidates(
     pieces: dict[str, list[pd.DataFrame]] = {model: [] for model in scorer.models}
     for day, rows in request_batches(request_ids, days, requests_per_batch):
         started = time.perf_counter()
-        features = candidate_features(
-            sides, request_rows[rows], ad_rows[rows], recipe.vocabularies, recipe.cross_pairs,
-            recipe.n_hash_buckets, snapshots[day],
-        )  # fmt: skip
+        features = candidate_features(sides, request_rows[rows], ad_rows[rows], recipe, snapshots[day])
         seconds["features"] += time.perf_counter() - started
         scores = scorer.score(features)
         for name, spent in scores.seconds.items():

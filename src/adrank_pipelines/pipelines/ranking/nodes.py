@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import torch
 
-from adrank_pipelines.features.candidates import CandidateSides, ad_side, request_side
-from adrank_pipelines.features.params import CrossParams, TargetStatParams
+from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, ad_side, request_side
+from adrank_pipelines.features.params import CrossParams, SequenceParams, TargetStatParams
 from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot, daily_snapshots
 from adrank_pipelines.features.vocabulary import vocabularies_from_json
 from adrank_pipelines.models.calibration import Calibrator
@@ -17,7 +17,7 @@ from adrank_pipelines.models.factory import CtrModel
 from adrank_pipelines.models.lightgbm_ranker import HybridRanker, LightGBMRanker
 from adrank_pipelines.ranking.candidates import cap_per_request, check_retrieved
 from adrank_pipelines.ranking.params import CandidateParams, ObjectiveParams, ScoringParams
-from adrank_pipelines.ranking.rank import FeatureRecipe, rank_candidates
+from adrank_pipelines.ranking.rank import rank_candidates
 from adrank_pipelines.ranking.report import ranking_report
 from adrank_pipelines.ranking.scoring import CandidateScorer, fit_pctr_calibrators
 
@@ -41,14 +41,17 @@ def build_candidate_sides(
     ads: pd.DataFrame,
     advertisers: pd.DataFrame,
     ad_features: pd.DataFrame,
+    behaviour_sequences: pd.DataFrame,
     ranking_candidates: pd.DataFrame,
     candidates: CandidateParams,
 ) -> CandidateSides:
-    ranked_requests = requests.loc[requests["request_id"].isin(ranking_candidates["request_id"].unique())]
+    request_ids = ranking_candidates["request_id"].unique()
     sides = CandidateSides(
-        requests=request_side(ranked_requests, users, candidates.reference_position),
+        requests=request_side(requests.loc[requests["request_id"].isin(request_ids)], users,
+                              candidates.reference_position),
         ads=ad_side(ads, advertisers, ad_features),
-    )
+        sequences=behaviour_sequences.loc[behaviour_sequences["request_id"].isin(request_ids)],
+    )  # fmt: skip
     logger.info(
         "candidate sides: %d requests, %d ads, every candidate scored in slot %d",
         len(sides.requests), len(sides.ads), candidates.reference_position,
@@ -116,6 +119,7 @@ def rank(
     vocabularies: dict[str, Any],
     candidate_scorer: CandidateScorer,
     crosses: CrossParams,
+    sequences: SequenceParams,
     candidates: CandidateParams,
     objective: ObjectiveParams,
     scoring: ScoringParams,
@@ -125,7 +129,9 @@ def rank(
         day: SnapshotLookup(snapshot, candidate_sides.requests, candidate_sides.ads)
         for day, snapshot in statistics_snapshots.items()
     }
-    recipe = FeatureRecipe(vocabularies_from_json(vocabularies), crosses.pairs, crosses.n_hash_buckets)
+    recipe = FeatureRecipe(
+        vocabularies_from_json(vocabularies), crosses.pairs, crosses.n_hash_buckets, sequences.browse_length
+    )
     outcome = rank_candidates(
         ranking_candidates, candidate_sides, lookups, recipe, candidate_scorer, objective,
         candidates.requests_per_batch,

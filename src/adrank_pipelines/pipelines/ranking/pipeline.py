@@ -4,7 +4,8 @@ from kedro.pipeline import Node, Pipeline
 
 from adrank_pipelines.pipelines.ranking import nodes
 
-ENTITY_TABLES = ["validated_requests", "validated_users", "validated_ads", "validated_advertisers", "ad_features"]
+SIDE_INPUTS = ["validated_requests", "validated_users", "validated_ads", "validated_advertisers", "ad_features",
+                 "behaviour_sequences"]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -12,7 +13,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(nodes.select_candidates, ["retrieved_candidates", "params:ranking.candidates"],
                  "ranking_candidates", name="select_candidates"),
-            Node(nodes.build_candidate_sides, [*ENTITY_TABLES, "ranking_candidates", "params:ranking.candidates"],
+            Node(nodes.build_candidate_sides, [*SIDE_INPUTS, "ranking_candidates", "params:ranking.candidates"],
                  "candidate_sides", name="build_candidate_sides"),
             Node(nodes.build_statistics_snapshots,
                  ["impressions_enriched", "candidate_sides", "params:features.target_stats"],
@@ -30,7 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.rank,
                 ["ranking_candidates", "candidate_sides", "statistics_snapshots", "vocabularies", "candidate_scorer",
-                 "params:features.crosses", "params:ranking.candidates", "params:ranking.objective",
+                 "params:features.crosses", "params:features.sequences", "params:ranking.candidates", "params:ranking.objective",
                  "params:ranking.scoring"],
                 ["ranked_candidates", "ranking_timings"],
                 name="rank_candidates",
