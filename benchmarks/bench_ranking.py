@@ -39,9 +39,9 @@ import torch
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, ad_side, request_side
+from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_sides
 from adrank_pipelines.features.params import CrossParams, SequenceParams, TargetStatParams
-from adrank_pipelines.features.snapshot import SnapshotLookup, daily_snapshots, statistic_columns
+from adrank_pipelines.features.snapshot import SnapshotLookup, daily_snapshots
 from adrank_pipelines.features.vocabulary import vocabularies_from_json
 from adrank_pipelines.marketplace.ground_truth import Context, GroundTruth
 from adrank_pipelines.models.lightgbm_ranker import predict_lightgbm
@@ -157,11 +157,10 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     sample_ids = pd.Series(retrieved["request_id"].unique()).sample(n=args.requests, random_state=0)
     sample = retrieved.loc[retrieved["request_id"].isin(sample_ids)]
 
-    ads = ad_side(loaded["validated_ads"], loaded["validated_advertisers"], loaded["ad_features"])
-    sequences = loaded["behaviour_sequences"]
-    sides = CandidateSides(
-        request_side(test_requests, loaded["validated_users"], candidate_params.reference_position), ads,
-        sequences.loc[sequences["request_id"].isin(test_requests["request_id"])],
+    sides = candidate_sides(
+        test_requests["request_id"].to_numpy(), test_requests, loaded["validated_users"], loaded["validated_ads"],
+        loaded["validated_advertisers"], loaded["ad_features"], loaded["behaviour_sequences"],
+        candidate_params.reference_position,
     )  # fmt: skip
     snapshots = daily_snapshots(loaded["impressions_enriched"], sides.requests, stats.keys, stats.smoothing_strength,
                                 stats.initial_prior_ctr)  # fmt: skip

@@ -95,6 +95,25 @@ class CandidateSides:
         return request_rows, _rows(pd.Index(self.ads["ad_id"]), ad_ids, "ad_id(s)", "the ads table")
 
 
+def candidate_sides(
+    request_ids: np.ndarray,
+    requests: pd.DataFrame,
+    users: pd.DataFrame,
+    ads: pd.DataFrame,
+    advertisers: pd.DataFrame,
+    ad_features: pd.DataFrame,
+    sequences: pd.DataFrame,
+    position: int,
+) -> CandidateSides:
+    """The sides of the candidates of ``request_ids``: their requests (scored in slot ``position``) and
+    behaviour sequences, and every ad."""
+    return CandidateSides(
+        requests=request_side(requests.loc[requests["request_id"].isin(request_ids)], users, position),
+        ads=ad_side(ads, advertisers, ad_features),
+        sequences=sequences.loc[sequences["request_id"].isin(request_ids)],
+    )
+
+
 def candidate_features(
     sides: CandidateSides,
     request_rows: np.ndarray,

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, ad_side, request_side
+from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_sides
 from adrank_pipelines.features.params import CrossParams, SequenceParams, TargetStatParams
 from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot, daily_snapshots
 from adrank_pipelines.features.vocabulary import vocabularies_from_json
@@ -45,12 +45,9 @@ def build_candidate_sides(
     ranking_candidates: pd.DataFrame,
     candidates: CandidateParams,
 ) -> CandidateSides:
-    request_ids = ranking_candidates["request_id"].unique()
-    sides = CandidateSides(
-        requests=request_side(requests.loc[requests["request_id"].isin(request_ids)], users,
-                              candidates.reference_position),
-        ads=ad_side(ads, advertisers, ad_features),
-        sequences=behaviour_sequences.loc[behaviour_sequences["request_id"].isin(request_ids)],
+    sides = candidate_sides(
+        ranking_candidates["request_id"].unique(), requests, users, ads, advertisers, ad_features,
+        behaviour_sequences, candidates.reference_position,
     )  # fmt: skip
     logger.info(
         "candidate sides: %d requests, %d ads, every candidate scored in slot %d",
