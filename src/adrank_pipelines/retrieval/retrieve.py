@@ -23,6 +23,7 @@ from adrank_pipelines.retrieval.index import EXACT, build_index, search
 
 CANDIDATE_COLUMNS = ["request_id", "ad_id", "retrieval_rank", "retrieval_score"]
 MISSING = -1  # FAISS's id for "no result"
+SCORING_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,13 @@ def is_member(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
 def inner_products(queries: np.ndarray, ad_ids: np.ndarray, ads: AdVectors) -> np.ndarray:
     """(n, k) float32 exact ``query . ad`` for an (n, k) id matrix; -inf where the id is ``MISSING``."""
     found = ad_ids != MISSING
-    vectors = ads.vectors[ads.rows(np.where(found, ad_ids, ads.ad_ids[0]))]
-    scores = np.einsum("nd,nkd->nk", queries.astype(np.float32), vectors)
-    return np.where(found, scores, -np.inf).astype(np.float32)
+    rows = ads.rows(np.where(found, ad_ids, ads.ad_ids[0]))
+    scores = np.empty(ad_ids.shape, dtype=np.float32)
+    # A few hundred queries at a time: the gathered (queries, k, d) vectors stay small.
+    for start in range(0, len(ad_ids), SCORING_CHUNK):
+        chunk = slice(start, start + SCORING_CHUNK)
+        scores[chunk] = np.einsum("nd,nkd->nk", queries[chunk].astype(np.float32), ads.vectors[rows[chunk]])
+    return np.where(found, scores, np.float32(-np.inf))
 
 
 def _kept_first(ad_ids: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
