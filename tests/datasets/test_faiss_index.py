@@ -23,7 +23,14 @@ def _catalog(tmp_path: Path) -> DataCatalog:
     return DataCatalog.from_config({"ad_index": {**entry, "filepath": str(tmp_path / "ad_index.faiss")}})
 
 
-@pytest.mark.parametrize("spec", [IndexSpec(factory="IVF16,Flat", nprobe=3), IndexSpec(factory="HNSW16", ef_search=40)])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        IndexSpec(factory="IVF16,Flat", nprobe=3),
+        IndexSpec(factory="HNSW16", ef_search=40),
+        IndexSpec(factory="IVF16,Flat", nprobe=3, mips_to_l2=True),
+    ],
+)
 def test_round_trip_through_the_catalog_returns_identical_results(tmp_path: Path, spec: IndexSpec):
     ads = clustered_ads()
     index = build_index(spec, ads.vectors, ads.ad_ids).index

@@ -31,6 +31,16 @@ def test_ivf_index_is_trained_and_keeps_its_search_parameters():
     np.testing.assert_array_equal(search(built.index, queries(), 20)[1], brute_force_top_k(queries(), ads, 20))
 
 
+def test_the_l2_reduction_ranks_exactly_by_inner_product():
+    ads = clustered_ads()
+    spec = IndexSpec(factory="IVF16,Flat", nprobe=16, mips_to_l2=True)  # every list probed: exact search
+    index = build_index(spec, ads.vectors, ads.ad_ids).index
+    np.testing.assert_array_equal(search(index, queries(), 30)[1], brute_force_top_k(queries(), ads, 30))
+    np.testing.assert_array_equal(index_ad_ids(index), ads.ad_ids)
+    assert index.d == ads.vectors.shape[1]  # queried with the plain vectors
+    assert faiss.extract_index_ivf(index).metric_type == faiss.METRIC_L2
+
+
 def test_hnsw_ef_search_is_set():
     ads = clustered_ads(n=300)
     index = build_index(IndexSpec(factory="HNSW8", ef_search=77), ads.vectors, ads.ad_ids).index
@@ -69,4 +79,5 @@ def test_duplicate_or_misaligned_ad_ids_are_refused():
 def test_spec_names_show_the_search_parameters():
     assert IndexSpec(factory="IVF128,Flat", nprobe=32).name == "IVF128,Flat nprobe=32"
     assert IndexSpec(factory="HNSW32", ef_search=500).name == "HNSW32 efSearch=500"
+    assert IndexSpec(factory="HNSW32", ef_search=64, mips_to_l2=True).name == "HNSW32 efSearch=64 MIPS->L2"
     assert EXACT.name == "Flat"

@@ -30,6 +30,18 @@ def test_an_index_that_returns_too_few_eligible_ads_is_topped_up_by_exact_search
     assert all(len(set(row)) == 200 for row in retrieved.ad_ids)
 
 
+def test_scores_are_exact_inner_products_ranked_best_first_whatever_the_index():
+    ads = clustered_ads()
+    everything = np.sort(ads.ad_ids)
+    for spec in (IndexSpec(factory="IVF16,SQ4", nprobe=4), IndexSpec(factory="HNSW16", ef_search=64, mips_to_l2=True)):
+        index = build_index(spec, ads.vectors, ads.ad_ids).index
+        retrieved = retrieve_eligible(index, queries(), 50, everything, ads)
+        rows = np.searchsorted(ads.ad_ids, retrieved.ad_ids)  # fixture ids are sorted
+        expected = np.einsum("nd,nkd->nk", queries(), ads.vectors[rows])
+        np.testing.assert_allclose(retrieved.scores, expected, rtol=1e-5, atol=1e-5)
+        assert (np.diff(retrieved.scores, axis=1) <= 0).all()
+
+
 def test_requests_with_fewer_eligible_ads_than_k_get_all_of_them():
     ads = clustered_ads(n=200)
     eligible = np.sort(ads.ad_ids[:5])

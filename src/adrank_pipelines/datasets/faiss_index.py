@@ -1,6 +1,7 @@
 """A FAISS index in the catalog: one ``faiss.write_index`` file that also holds the ad-id mapping.
 
-The index must be an ``IndexIDMap`` / ``IndexIDMap2`` so its search answers with ad ids and the
+The index must hold an ``IndexIDMap`` / ``IndexIDMap2`` (as every index of
+:func:`adrank_pipelines.retrieval.index.build_index` does) so its search answers with ad ids and the
 mapping is saved inside the same file; search-time parameters set on the index (nprobe, efSearch)
 are saved with it. A save writes a temporary file beside the target and renames it into place, so a
 failed save never leaves a half-written index where the catalog looks. Versioning follows Kedro's
@@ -17,9 +18,7 @@ from typing import Any
 import faiss
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 
-
-def _carries_ids(index: faiss.Index) -> bool:
-    return isinstance(faiss.downcast_index(index), faiss.IndexIDMap | faiss.IndexIDMap2)
+from adrank_pipelines.retrieval.index import id_map
 
 
 class FaissIndexDataset(AbstractVersionedDataset[faiss.Index, faiss.Index]):
@@ -44,7 +43,7 @@ class FaissIndexDataset(AbstractVersionedDataset[faiss.Index, faiss.Index]):
         return faiss.read_index(str(path))
 
     def save(self, data: faiss.Index) -> None:
-        if not _carries_ids(data):
+        if id_map(data) is None:
             raise DatasetError(
                 f"{type(data).__name__} does not carry its ad ids: wrap it in faiss.IndexIDMap2 before saving"
             )

@@ -47,67 +47,71 @@ class Eligibility:
     rules: Sequence[TargetingRule]
 
 
+@dataclass(frozen=True)
+class EvaluationSet:
+    """What every comparison reads: the indexed ads, the sampled queries, the oracle, eligibility, K."""
+
+    ads: AdVectors
+    recall_queries: Queries
+    oracle_queries: Queries
+    oracle: pd.DataFrame
+    eligibility: Eligibility
+    k: int
+
+
 def sample_request_ids(request_ids: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Up to ``n`` request ids drawn without replacement, sorted."""
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(request_ids, size=min(n, len(request_ids)), replace=False))
 
 
-def _eligible_top_k(
-    index: Any, queries: Queries, ads: AdVectors, eligibility: Eligibility, k: int, batch_size: int
-) -> np.ndarray:
+def _eligible_top_k(index: Any, queries: Queries, data: EvaluationSet, batch_size: int) -> np.ndarray:
+    eligibility = data.eligibility
     candidates = retrieve_candidates(
-        index, queries.request_ids, queries.vectors, queries.contexts, eligibility.ad_table, eligibility.rules, ads, k,
-        batch_size,
+        index, queries.request_ids, queries.vectors, queries.contexts, eligibility.ad_table, eligibility.rules,
+        data.ads, data.k, batch_size,
     )
-    return candidates_as_matrix(candidates, queries.request_ids, k)
+    return candidates_as_matrix(candidates, queries.request_ids, data.k)
 
 
-def _oracle_share(retrieved: np.ndarray, queries: Queries, oracle: pd.DataFrame) -> float:
-    wanted = oracle.set_index("request_id").loc[queries.request_ids, "oracle_ad_id"].to_numpy()
+def _oracle_share(retrieved: np.ndarray, data: EvaluationSet) -> float:
+    wanted = data.oracle.set_index("request_id").loc[data.oracle_queries.request_ids, "oracle_ad_id"].to_numpy()
     return share_containing(retrieved, wanted)
 
 
 class _IndexCache:
-    """Each factory string is trained and filled once; its search parameters change per spec."""
+    """Each index structure is trained and filled once; its search parameters change per spec."""
 
     def __init__(self, ads: AdVectors) -> None:
         self._ads = ads
-        self._built: dict[str, BuiltIndex] = {}
+        self._built: dict[tuple[str, bool], BuiltIndex] = {}
 
     def get(self, spec: IndexSpec) -> BuiltIndex:
-        if spec.factory not in self._built:
-            self._built[spec.factory] = build_index(IndexSpec(factory=spec.factory), self._ads.vectors, self._ads.ad_ids)
-        built = self._built[spec.factory]
+        key = (spec.factory, spec.mips_to_l2)
+        if key not in self._built:
+            structure = IndexSpec(factory=spec.factory, mips_to_l2=spec.mips_to_l2)
+            self._built[key] = build_index(structure, self._ads.vectors, self._ads.ad_ids)
+        built = self._built[key]
         set_search_parameters(built.index, spec)
         return built
 
 
-def compare_index_types(
-    specs: Sequence[IndexSpec],
-    ads: AdVectors,
-    recall_queries: Queries,
-    oracle_queries: Queries,
-    oracle: pd.DataFrame,
-    eligibility: Eligibility,
-    k: int,
-    params: EvaluationParams,
-) -> list[dict[str, Any]]:
+def compare_index_types(specs: Sequence[IndexSpec], data: EvaluationSet, params: EvaluationParams) -> list[dict[str, Any]]:
     """One row per spec of ``specs`` (see the module docstring)."""
-    cache = _IndexCache(ads)
-    exact_ids = search(cache.get(EXACT).index, recall_queries.vectors, k)[1]
-    latency_rows = recall_queries.vectors[: params.latency_queries]
+    cache = _IndexCache(data.ads)
+    queries, k = data.recall_queries.vectors, data.k
+    exact_ids = search(cache.get(EXACT).index, queries, k)[1]
     rows = []
     for spec in specs:
         built = cache.get(spec)
-        retrieved = _eligible_top_k(built.index, oracle_queries, ads, eligibility, k, params.latency_batch_size)
+        retrieved = _eligible_top_k(built.index, data.oracle_queries, data, params.latency_batch_size)
         rows.append(
             {
                 "name": spec.name,
                 **spec.model_dump(),
-                "recall_at_k": recall_at_k(search(built.index, recall_queries.vectors, k)[1], exact_ids),
-                "oracle_best_ad_share": _oracle_share(retrieved, oracle_queries, oracle),
-                "latency": query_latency_ms(built.index, latency_rows, k, params.latency_batch_size),
+                "recall_at_k": recall_at_k(search(built.index, queries, k)[1], exact_ids),
+                "oracle_best_ad_share": _oracle_share(retrieved, data),
+                "latency": query_latency_ms(built.index, queries[: params.latency_queries], k, params.latency_batch_size),
                 "build_seconds": built.build_seconds,
                 "index_bytes": index_bytes(built.index),
             }
@@ -116,33 +120,22 @@ def compare_index_types(
 
 
 def pipeline_quality(
-    candidates: pd.DataFrame,
-    request_ids: np.ndarray,
-    ads: AdVectors,
-    recall_queries: Queries,
-    oracle_queries: Queries,
-    oracle: pd.DataFrame,
-    eligibility: Eligibility,
-    k: int,
-    batch_size: int,
+    candidates: pd.DataFrame, request_ids: np.ndarray, data: EvaluationSet, batch_size: int
 ) -> dict[str, Any]:
     """The pipeline's candidates against exact search under the same eligibility, and the oracle share.
 
     ``request_ids``: every request that should have candidates (a request without any counts as 0).
     """
-    exact = build_index(EXACT, ads.vectors, ads.ad_ids).index
+    exact = build_index(EXACT, data.ads.vectors, data.ads.ad_ids).index
     per_request = candidates.groupby("request_id").size().reindex(request_ids, fill_value=0)
+    k = data.k
     return {
         "recall_at_k_vs_exact": recall_at_k(
-            candidates_as_matrix(candidates, recall_queries.request_ids, k),
-            _eligible_top_k(exact, recall_queries, ads, eligibility, k, batch_size),
+            candidates_as_matrix(candidates, data.recall_queries.request_ids, k),
+            _eligible_top_k(exact, data.recall_queries, data, batch_size),
         ),
-        "oracle_best_ad_share": _oracle_share(
-            candidates_as_matrix(candidates, oracle_queries.request_ids, k), oracle_queries, oracle
-        ),
-        "exact_oracle_best_ad_share": _oracle_share(
-            _eligible_top_k(exact, oracle_queries, ads, eligibility, k, batch_size), oracle_queries, oracle
-        ),
+        "oracle_best_ad_share": _oracle_share(candidates_as_matrix(candidates, data.oracle_queries.request_ids, k), data),
+        "exact_oracle_best_ad_share": _oracle_share(_eligible_top_k(exact, data.oracle_queries, data, batch_size), data),
         "n_requests": int(len(per_request)),
         "candidates_per_request": {
             "min": int(per_request.min()),
@@ -162,23 +155,26 @@ def indexing_report(
     params: IndexingParams,
 ) -> dict[str, Any]:
     """The whole report: the pipeline's candidates, then every evaluated index type (the pipeline's included)."""
-    evaluation, k = params.evaluation, params.top_k
-    recall_queries = queries.take(sample_request_ids(queries.request_ids, evaluation.recall_queries, evaluation.seed))
-    oracle_queries = queries.take(oracle["request_id"].to_numpy())
-    specs = [*evaluation.index_types, *([] if params.index in evaluation.index_types else [params.index])]
-    quality = pipeline_quality(
-        candidates, queries.request_ids, ads, recall_queries, oracle_queries, oracle, eligibility, k,
-        params.query_batch_size,
+    evaluation = params.evaluation
+    data = EvaluationSet(
+        ads=ads,
+        recall_queries=queries.take(sample_request_ids(queries.request_ids, evaluation.recall_queries, evaluation.seed)),
+        oracle_queries=queries.take(oracle["request_id"].to_numpy()),
+        oracle=oracle,
+        eligibility=eligibility,
+        k=params.top_k,
     )
+    specs = [*evaluation.index_types, *([] if params.index in evaluation.index_types else [params.index])]
     return {
-        "top_k": k,
+        "top_k": params.top_k,
         "metric": params.metric,
+        "bid_weight": params.bid_weight,
         "n_ads_indexed": int(len(ads.ad_ids)),
-        "recall_queries": int(len(recall_queries.request_ids)),
-        "oracle_requests": int(len(oracle_queries.request_ids)),
+        "recall_queries": int(len(data.recall_queries.request_ids)),
+        "oracle_requests": int(len(data.oracle_queries.request_ids)),
         "exact_reference": EXACT.factory,
-        "pipeline": {"index": params.index.name, **quality},
-        "index_types": compare_index_types(specs, ads, recall_queries, oracle_queries, oracle, eligibility, k, evaluation),
+        "pipeline": {"index": params.index.name, **pipeline_quality(candidates, queries.request_ids, data, params.query_batch_size)},
+        "index_types": compare_index_types(specs, data, evaluation),
     }
 
 

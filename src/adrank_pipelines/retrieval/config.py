@@ -25,11 +25,18 @@ class IndexSpec(_StrictModel):
     factory: str = Field(min_length=1, description="faiss.index_factory string, e.g. 'Flat', 'IVF128,Flat', 'HNSW32'")
     nprobe: PositiveInt | None = Field(default=None, description="IVF lists scanned per query (IVF indexes only)")
     ef_search: PositiveInt | None = Field(default=None, description="HNSW candidate-list size (HNSW indexes only)")
+    # Search inner product as L2 nearest neighbours over vectors lifted to equal norms (one extra
+    # dimension): IVF partitions and HNSW graphs are built for L2 and lose recall on raw inner product.
+    mips_to_l2: bool = False
 
     @property
     def name(self) -> str:
-        """A readable label: the factory string and the search parameters that are set."""
-        settings = [f"nprobe={self.nprobe}" if self.nprobe else "", f"efSearch={self.ef_search}" if self.ef_search else ""]
+        """A readable label: the factory string, the search parameters that are set, the L2 reduction."""
+        settings = [
+            f"nprobe={self.nprobe}" if self.nprobe else "",
+            f"efSearch={self.ef_search}" if self.ef_search else "",
+            "MIPS->L2" if self.mips_to_l2 else "",
+        ]
         return " ".join([self.factory, *filter(None, settings)])
 
 

@@ -53,14 +53,21 @@ def _milliseconds(run: Callable[[], object], repeats: int) -> np.ndarray:
 def query_latency_ms(index: faiss.Index, queries: np.ndarray, k: int, batch_size: int) -> dict[str, float]:
     """Median / p99 wall time of single-query searches (one per query) and of batched searches.
 
-    Batched figures are per batch of ``batch_size``, plus the median per query (batch time / size).
-    One warm-up search comes first.
+    A single query runs on one thread, as a server answering one request per thread does (spread
+    over threads, one small search mostly waits on their barriers). Batches use the current FAISS
+    thread count; their figures are per batch of ``batch_size``, plus the median per query (batch
+    time / size). One warm-up search comes first.
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     k = min(k, index.ntotal)
     index.search(queries[:1], k)
+    threads = faiss.omp_get_max_threads()
     rows = iter(range(len(queries)))
-    single = _milliseconds(lambda: index.search(queries[next(rows)][None, :], k), len(queries))
+    faiss.omp_set_num_threads(1)
+    try:
+        single = _milliseconds(lambda: index.search(queries[next(rows)][None, :], k), len(queries))
+    finally:
+        faiss.omp_set_num_threads(threads)
     batches = [queries[start : start + batch_size] for start in range(0, len(queries) - batch_size + 1, batch_size)]
     batches = batches or [queries]
     chunks = iter(batches)
@@ -69,6 +76,7 @@ def query_latency_ms(index: faiss.Index, queries: np.ndarray, k: int, batch_size
         "single_median_ms": float(np.median(single)),
         "single_p99_ms": float(np.percentile(single, 99)),
         "batch_size": len(batches[0]),
+        "batch_threads": threads,
         "batch_median_ms": float(np.median(batched)),
         "batch_p99_ms": float(np.percentile(batched, 99)),
         "batched_per_query_median_ms": float(np.median(batched) / len(batches[0])),

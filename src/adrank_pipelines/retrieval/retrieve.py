@@ -23,6 +23,7 @@ from adrank_pipelines.retrieval.index import EXACT, build_index, search
 
 CANDIDATE_COLUMNS = ["request_id", "ad_id", "retrieval_rank", "retrieval_score"]
 MISSING = -1  # FAISS's id for "no result"
+SCORING_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class AdVectors:
 
     ad_ids: np.ndarray
     vectors: np.ndarray
+
+    def rows(self, ad_ids: np.ndarray) -> np.ndarray:
+        """Row of each of ``ad_ids`` (all of them indexed ads), any shape."""
+        order = np.argsort(self.ad_ids, kind="stable")
+        return order[np.searchsorted(self.ad_ids, ad_ids, sorter=order)]
 
 
 @dataclass(frozen=True)
@@ -49,34 +55,47 @@ def is_member(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     return sorted_ids[positions] == ids
 
 
-def _kept_first(ad_ids: np.ndarray, scores: np.ndarray, keep: np.ndarray, k: int) -> Retrieved:
-    """Per row, the first ``k`` kept results in their original (best-first) order."""
+def inner_products(queries: np.ndarray, ad_ids: np.ndarray, ads: AdVectors) -> np.ndarray:
+    """(n, k) float32 exact ``query . ad`` for an (n, k) id matrix; -inf where the id is ``MISSING``."""
+    found = ad_ids != MISSING
+    rows = ads.rows(np.where(found, ad_ids, ads.ad_ids[0]))
+    scores = np.empty(ad_ids.shape, dtype=np.float32)
+    # A few hundred queries at a time: the gathered (queries, k, d) vectors stay small.
+    for start in range(0, len(ad_ids), SCORING_CHUNK):
+        chunk = slice(start, start + SCORING_CHUNK)
+        scores[chunk] = np.einsum("nd,nkd->nk", queries[chunk].astype(np.float32), ads.vectors[rows[chunk]])
+    return np.where(found, scores, np.float32(-np.inf))
+
+
+def _kept_first(ad_ids: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the first ``k`` kept ids in their original (best-first) order, ``MISSING`` after them."""
     order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
-    kept = np.take_along_axis(keep, order, axis=1)
-    return Retrieved(
-        ad_ids=np.where(kept, np.take_along_axis(ad_ids, order, axis=1), MISSING),
-        scores=np.where(kept, np.take_along_axis(scores, order, axis=1), np.float32(-np.inf)).astype(np.float32),
-    )
+    return np.where(np.take_along_axis(keep, order, axis=1), np.take_along_axis(ad_ids, order, axis=1), MISSING)
 
 
 def retrieve_eligible(
     index: faiss.Index, queries: np.ndarray, k: int, eligible_ids: np.ndarray, ads: AdVectors
 ) -> Retrieved:
-    """The best ``k`` ads of sorted ``eligible_ids`` for each query, with exact search as the fallback."""
+    """The best ``k`` ads of sorted ``eligible_ids`` for each query, with exact search as the fallback.
+
+    Scores are exact inner products of the indexed vectors, whatever the index approximates.
+    """
     eligible = is_member(ads.ad_ids, eligible_ids)
     target = min(k, int(eligible.sum()))
     if target == 0:
         return Retrieved(np.full((len(queries), k), MISSING), np.full((len(queries), k), -np.inf, np.float32))
     fetch = min(index.ntotal, target + int((~eligible).sum()))
-    scores, ad_ids = search(index, queries, fetch)
+    ad_ids = search(index, queries, fetch)[1]
     indexed_eligible = np.sort(ads.ad_ids[eligible])
-    result = _kept_first(ad_ids, scores, (ad_ids != MISSING) & is_member(ad_ids, indexed_eligible), k)
-    short = np.flatnonzero((result.ad_ids[:, :target] == MISSING).any(axis=1))
+    kept = _kept_first(ad_ids, (ad_ids != MISSING) & is_member(ad_ids, indexed_eligible), k)
+    short = np.flatnonzero((kept[:, :target] == MISSING).any(axis=1))
     if len(short):
         exact = build_index(EXACT, ads.vectors[eligible], ads.ad_ids[eligible]).index
-        exact_scores, exact_ids = search(exact, queries[short], target)
-        result.ad_ids[short, :target], result.scores[short, :target] = exact_ids, exact_scores
-    return result
+        kept[short, :target] = search(exact, queries[short], target)[1]
+    scores = inner_products(queries, kept, ads)
+    # Quantised codes only approximate the scores: rank by the exact ones.
+    order = np.argsort(-scores, axis=1, kind="stable")
+    return Retrieved(ad_ids=np.take_along_axis(kept, order, axis=1), scores=np.take_along_axis(scores, order, axis=1))
 
 
 def candidate_frame(request_ids: np.ndarray, retrieved: Retrieved) -> pd.DataFrame:
