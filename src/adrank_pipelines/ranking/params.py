@@ -26,8 +26,8 @@ class _StrictModel(BaseModel):
 class CandidateParams(_StrictModel):
     """Which retrieved candidates are scored, for which slot, in batches of how many requests."""
 
-    # The best N candidates by retrieval rank are scored per request; 0 scores all retrieved.
-    max_per_request: NonNegativeInt = 100
+    # 0 scores every retrieved candidate; N > 0 only the best N of each request by retrieval rank.
+    max_per_request: NonNegativeInt = 0
     # Candidates are scored as if shown in this slot (1 = the top one); the auction discounts lower slots.
     reference_position: PositiveInt = 1
     requests_per_batch: PositiveInt = 1000
