@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,20 +30,11 @@ import pandas as pd
 from adrank_pipelines.clicklogs.evaluation import model_metrics
 from adrank_pipelines.clicklogs.synthetic import GENERATORS
 from adrank_pipelines.models.ranker_config import EvaluationParams
+from bench_data_pipelines import _project_copy  # the same throw-away project layout
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 FILE_NAMES = {"avazu": "train.gz", "criteo": "train.txt.gz"}
-
-
-def _project_copy(workdir: Path) -> Path:
-    shutil.copytree(PROJECT_ROOT / "conf", workdir / "conf", ignore=shutil.ignore_patterns("local"))
-    (workdir / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", workdir)
-    shutil.copy(PROJECT_ROOT / ".telemetry", workdir)
-    # The package is installed (editable); bootstrap_project only needs the source folder to exist.
-    (workdir / "src").mkdir()
-    return workdir
 
 
 def _oracle(project: Path, log_truth: np.ndarray, labels: pd.Series, first_line: int, params: EvaluationParams) -> dict:
@@ -65,7 +55,9 @@ def run(env: str, n_rows: int, seed: int) -> dict:
         done = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"{' '.join(command)} exited with {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+            )
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         report = json.loads((project / "data" / "08_reporting" / "clicklog_evaluation_report.json").read_text())
         params = EvaluationParams.model_validate(report["params"])
@@ -94,7 +86,8 @@ def _markdown(result: dict) -> str:
         f"# `ctr` on a generated {result['env']}-format log ({result['measured_at']}, {result['machine']})",
         "",
         f"`{result['command']}`: {result['rows']:,} rows (seed {result['seed']}), "
-        f"**{result['wall_seconds']:.0f} s wall**, {result['cpu_seconds']:.0f} s CPU, peak {result['peak_mib']:,.0f} MiB.",
+        f"**{result['wall_seconds']:.0f} s wall**, {result['cpu_seconds']:.0f} s CPU, "
+        f"peak {result['peak_mib']:,.0f} MiB.",
         "",
         f"Test split: {result['test_rows']:,} rows, CTR {result['test_ctr']:.3f}.",
         "",

@@ -18,7 +18,9 @@ def _events() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "impression_id": np.array([2, 3, 4, 5], dtype=np.int64),
-            "event_time": pd.to_datetime(["2014-10-21 00:00", "2014-10-21 01:00", "2014-10-21 01:00", "2014-10-22 00:00"]),
+            "event_time": pd.to_datetime(
+                ["2014-10-21 00:00", "2014-10-21 01:00", "2014-10-21 01:00", "2014-10-22 00:00"]
+            ),
             "click": np.array([0, 1, 0, 0], dtype=np.int64),
             "site-id": pd.Categorical(["a", None, "b", "a"]),
             "I1": [1.0, np.nan, 3.0, 4.0],
@@ -46,7 +48,8 @@ def test_a_log_without_clicks_cannot_train_a_model():
 
 
 def test_mapped_columns_must_be_there_with_their_types():
-    events = _events().drop(columns="event_time").assign(**{"site-id": ["a", "b", "c", "d"], "I1": ["1", "2", "3", "4"]})
+    events = _events().drop(columns="event_time")
+    events = events.assign(**{"site-id": ["a", "b", "c", "d"], "I1": ["1", "2", "3", "4"]})
     failures = _failures(events)
     assert ("event_time", "column_in_dataframe") in failures
     assert ("site-id", "dtype('category')") in failures

@@ -43,7 +43,8 @@ def test_avazu_rows_get_line_ids_parsed_hours_labels_and_text_categories(tmp_pat
 
 def test_criteo_numeric_fields_are_floats_with_missing_values_kept(tmp_path: Path):
     log = criteo_like(200, seed=5)
-    events = click_events(read_click_log(log.write(tmp_path / "c.txt"), file_layout("criteo")), column_mapping("criteo"))
+    raw = read_click_log(log.write(tmp_path / "c.txt"), file_layout("criteo"))
+    events = click_events(raw, column_mapping("criteo"))
     assert "event_time" not in events.columns
     assert events["I2"].dtype == np.float64
     assert np.isnan(events["I1"]).sum() == log.frame["I1"].isna().sum() > 0

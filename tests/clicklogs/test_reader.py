@@ -100,7 +100,7 @@ def test_a_non_integer_in_an_integer_field_is_named_with_line_column_and_value(t
 def test_an_empty_line_inside_the_file_is_malformed(tmp_path: Path):
     lines = _lines_of(avazu_like(10, seed=0), tmp_path)
     path = _write_lines(tmp_path / "avazu.csv", [*lines[:4], "", *lines[4:]])
-    with pytest.raises(ClickLogFormatError, match="line 5: empty line"):
+    with pytest.raises(ClickLogFormatError, match=r"line 5: empty \(no value in any column read\)"):
         read_click_log(path, file_layout("avazu"))
 
 

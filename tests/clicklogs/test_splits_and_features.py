@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adrank_pipelines.clicklogs.config import ClickLogFeatureParams, ColumnMapping, RandomSplit, TimeSplit, check_feature_columns
+from adrank_pipelines.clicklogs.config import (
+    ClickLogFeatureParams,
+    ColumnMapping,
+    RandomSplit,
+    TimeSplit,
+    check_feature_columns,
+)
 from adrank_pipelines.clicklogs.features import (
     click_log_feature_spec,
     click_log_model_input,
@@ -80,13 +86,16 @@ def test_the_random_split_is_seeded_and_keeps_the_shares():
 
 
 def _model_input(split: pd.DataFrame, params: ClickLogFeatureParams = PARAMS) -> pd.DataFrame:
-    vocabularies = click_log_vocabularies(split, ["site", "device", *(["hour_of_day"] if "hour_of_day" in split else [])], 1)
+    key_columns = ["site", "device", *(["hour_of_day"] if "hour_of_day" in split else [])]
+    vocabularies = click_log_vocabularies(split, key_columns, 1)
     return click_log_model_input(split, vocabularies, ["price"], params)
 
 
 @pytest.mark.parametrize("with_time", [True, False])
 def test_no_feature_of_a_row_depends_on_its_own_or_a_later_label(with_time: bool):
-    params = PARAMS if with_time else PARAMS.model_copy(update={"splits": RandomSplit(method="random"), "crosses": NO_TIME_CROSSES})
+    params = PARAMS
+    if not with_time:
+        params = PARAMS.model_copy(update={"splits": RandomSplit(method="random"), "crosses": NO_TIME_CROSSES})
     split = split_click_events(_events(with_time=with_time), params.splits)
     cutoff = len(split) // 2
     if with_time:  # rows at the cutoff's instant are not "earlier" than each other

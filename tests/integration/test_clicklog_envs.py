@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from kedro.config import OmegaConfigLoader
 from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
@@ -105,10 +106,11 @@ def test_the_default_graph_holds_no_click_log_node_and_ctr_holds_every_click_log
     assert {node.name for node in ctr.nodes} == {node.name for stage in stages for node in stage.nodes}
     shared = set(ctr.datasets()) & set(default.datasets())
     # Only parameters are shared: the same model and validation settings, no dataset of the simulated world.
-    assert shared == {"params:ctr_transformer", "params:ctr_lightgbm", "params:ctr_evaluation", "params:validate.report"}
+    assert shared == {
+        "params:ctr_transformer", "params:ctr_lightgbm", "params:ctr_evaluation", "params:validate.report"
+    }
 
-    with KedroSession.create(project_path=project_copy, env="avazu") as session:
-        catalog = session.load_context().config_loader["catalog"]
+    catalog = OmegaConfigLoader(str(project_copy / "conf"), base_env="base", default_run_env="avazu")["catalog"]
     backwards, unlayered = [], []
     for node in ctr.nodes:
         read = [_layer_of(catalog, name) for name in node.inputs if not name.startswith("params:")]

@@ -12,42 +12,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from adrank_pipelines.models.metrics import (
-    auc,
-    calibration_ratio,
-    expected_calibration_error,
-    logloss,
-    normalized_entropy,
-    reliability_bins,
-)
+from adrank_pipelines.models.evaluation import score_predictions
+from adrank_pipelines.models.metrics import reliability_bins
 from adrank_pipelines.models.ranker_config import EvaluationParams
 
 ALL = "all"
 
 
 def _scored(test: pd.DataFrame, predictions: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    scored = test[["impression_id", "click"]]
-    for name, frame in predictions.items():
-        scored = scored.merge(
-            frame[["impression_id", "pctr"]].rename(columns={"pctr": name}),
-            on="impression_id",
-            how="left",
-            validate="one_to_one",
-        )
-    unscored = {name: int(scored[name].isna().sum()) for name in predictions if scored[name].isna().any()}
-    if unscored:
-        raise ValueError(f"Test rows without a prediction, per model: {unscored} (of {len(scored)} rows).")
+    """The test rows' clicks beside one pCTR column per model, joined on impression_id."""
+    scores = pd.DataFrame({name: frame.set_index("impression_id")["pctr"] for name, frame in predictions.items()})
+    scored = test.set_index("impression_id")[["click"]].join(scores, how="left")
+    missing = scored[list(predictions)].isna().sum()
+    if missing.any():
+        per_model = missing[missing > 0].to_dict()
+        raise ValueError(f"Test rows without a prediction, per model: {per_model} (of {len(scored)} rows).")
     return scored
 
 
 def model_metrics(labels: np.ndarray, pctr: np.ndarray, params: EvaluationParams) -> dict[str, float]:
-    return {
-        "auc": auc(labels, pctr),
-        "logloss": logloss(labels, pctr),
-        "normalized_entropy": normalized_entropy(labels, pctr),
-        "calibration_ratio": calibration_ratio(labels, pctr),
-        "ece": expected_calibration_error(labels, pctr, params.n_bins, params.ece_binning),
-    }
+    """AUC, logloss, normalized entropy, calibration ratio and ECE: the simulated world's metrics
+    without the per-user group AUC (a click log's mapping names no user)."""
+    metrics = score_predictions(labels, pctr, np.zeros(len(labels)), params)
+    return {name: float(value) for name, value in metrics.items() if not name.startswith("group_auc")}
 
 
 def label_only_report(
@@ -80,5 +67,7 @@ def label_only_report(
 def flat_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     """``test_<metric>_<model>`` for MLflow, NaN left out (MLflow cannot chart it)."""
     metrics = report["subsets"][ALL]["metrics"]
-    flat = {f"test_{metric}_{model}": float(value) for model, block in metrics.items() for metric, value in block.items()}
+    flat = {
+        f"test_{metric}_{model}": float(value) for model, block in metrics.items() for metric, value in block.items()
+    }
     return {name: value for name, value in flat.items() if np.isfinite(value)}

@@ -124,7 +124,8 @@ def _check_batch(batch: pa.RecordBatch, first_line: int, integer_columns: list[s
         # A blank line parses as one row of empty fields.
         blank = np.logical_and.reduce([column.is_null().to_numpy(zero_copy_only=False) for column in batch.columns])
         if blank.any():
-            raise ClickLogFormatError(f"{path}, line {_lines(blank, first_line)[0]}: empty line")
+            line = _lines(blank, first_line)[0]
+            raise ClickLogFormatError(f"{path}, line {line}: empty (no value in any column read)")
     for name in integer_columns:
         column = batch.column(name)
         matches = pc.match_substring_regex(column, _INTEGER_PATTERN).fill_null(True)
@@ -134,8 +135,8 @@ def _check_batch(batch: pa.RecordBatch, first_line: int, integer_columns: list[s
             values = pc.filter(column, pa.array(bad)).to_pylist()[:_SHOWN_LINES]
             shown = ", ".join(f"line {line}: {value!r}" for line, value in zip(lines, values, strict=True))
             raise ClickLogFormatError(
-                f"{path}, line {lines[0]}: column '{name}' must hold integers; {int(bad.sum())} value(s) in "
-                f"lines {first_line}..{first_line + batch.num_rows - 1} do not ({shown})"
+                f"{path}, line {lines[0]}: column '{name}' must hold integers; {int(bad.sum())} of lines "
+                f"{first_line}..{first_line + batch.num_rows - 1} do not ({shown})"
             )
 
 

@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         first_line = 1 + int(log.header)
         lines = np.arange(first_line, first_line + len(log.true_ctr))
         pd.DataFrame({"impression_id": lines, "true_ctr": log.true_ctr}).to_parquet(args.truth)
-    print(f"wrote {len(log.frame):,} rows, CTR {log.frame.iloc[:, 1 if args.format == 'avazu' else 0].mean():.3f}, to {args.path}")
+    print(f"wrote {len(log.frame):,} rows, planted mean CTR {log.true_ctr.mean():.3f}, to {args.path}")
 
 
 if __name__ == "__main__":

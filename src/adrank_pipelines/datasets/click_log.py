@@ -42,9 +42,9 @@ class ClickLogDataset(AbstractDataset[None, pd.DataFrame]):
     def _describe(self) -> dict[str, Any]:
         return {
             "filepath": str(PurePosixPath(self._filepath)),
-            "layout": self._layout.model_dump(),
+            "delimiter": self._layout.delimiter,
+            "header": self._layout.header,
             "max_rows": self._max_rows,
-            "skip_columns": self._skip_columns,
         }
 
     def _exists(self) -> bool:

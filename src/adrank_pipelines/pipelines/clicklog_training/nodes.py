@@ -59,21 +59,11 @@ def calibrate_on_valid(predictions: pd.DataFrame, valid: pd.DataFrame, params: C
 
 
 def evaluate_click_log_models(
-    test: pd.DataFrame,
-    field_attention: pd.DataFrame,
-    field_attention_calibrated: pd.DataFrame,
-    lightgbm: pd.DataFrame,
-    lightgbm_calibrated: pd.DataFrame,
-    params: EvaluationParams,
+    test: pd.DataFrame, params: EvaluationParams, **predictions: pd.DataFrame
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]], Figure, Figure]:
-    """Test-split AUC, logloss, normalized entropy and calibration of every model."""
-    models = {
-        "field_attention": field_attention,
-        "field_attention_calibrated": field_attention_calibrated,
-        "lightgbm": lightgbm,
-        "lightgbm_calibrated": lightgbm_calibrated,
-    }
-    report = label_only_report(test, {name: rows_of_split(frame, "test") for name, frame in models.items()}, params)
+    """Test-split AUC, logloss, normalized entropy and calibration of every model (keyword: its name)."""
+    test_rows = {name: rows_of_split(frame, "test") for name, frame in predictions.items()}
+    report = label_only_report(test, test_rows, params)
     metrics = report["subsets"][ALL]["metrics"]
     logger.info(
         "test AUC / NE: field attention %.4f / %.4f, LightGBM %.4f / %.4f",

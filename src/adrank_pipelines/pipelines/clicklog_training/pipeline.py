@@ -34,12 +34,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             *[_calibration(model) for model in MODELS],
             Node(
                 nodes.evaluate_click_log_models,
-                [
-                    "clicklog_model_input_test",
-                    *[f"clicklog_{model}{variant}_predictions" for model in MODELS for variant in ("", "_calibrated")],
-                    "params:ctr_evaluation",
-                ],
-                ["clicklog_evaluation_report", "clicklog_metrics", "clicklog_reliability_plot", "clicklog_metrics_plot"],
+                {
+                    "test": "clicklog_model_input_test",
+                    "params": "params:ctr_evaluation",
+                    **{f"{model}{variant}": f"clicklog_{model}{variant}_predictions"
+                       for model in MODELS for variant in ("", "_calibrated")},
+                },
+                ["clicklog_evaluation_report", "clicklog_metrics",
+                 "clicklog_reliability_plot", "clicklog_metrics_plot"],
                 name="evaluate_click_log_models",
             ),
         ],
