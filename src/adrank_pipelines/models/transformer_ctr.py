@@ -146,14 +146,20 @@ class TransformerCtrModel(nn.Module):
         )
 
     def _encode_requests(self, batch: Batch, ad_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Self-attended ad events, then the organic views as they are.
+
+        The views join the keys of the target attention and the user summary but skip self-attention:
+        they are category-only tokens, and attending over all of them would more than double its cost.
+        """
         requests = batch.requests
         tokens, padding = self._history_tokens(requests, ad_states), requests.padding
-        if requests.browse_category is not None:
-            tokens = torch.cat([tokens, self._browse_tokens(requests).to(tokens.dtype)], dim=1)
-            padding = torch.cat([padding, requests.browse_padding], dim=1)
         # Slots that are padding in every request of the batch change nothing: skip their compute.
         used = ~padding.all(dim=0)
-        return self.sequence_encoder(tokens[:, used], padding[:, used])
+        states, padding = self.sequence_encoder(tokens[:, used], padding[:, used])
+        if requests.browse_category is None:
+            return states, padding
+        views = self._browse_tokens(requests).to(states.dtype)
+        return torch.cat([states, views], dim=1), torch.cat([padding, requests.browse_padding], dim=1)
 
     def _user_hidden(self, batch: Batch, sequence_summary: torch.Tensor) -> torch.Tensor:
         impressions = batch.impressions
