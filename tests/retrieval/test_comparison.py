@@ -70,6 +70,7 @@ def test_report_scores_exact_search_perfectly_and_adds_the_pipelines_index():
     assert list(rows) == ["Flat", "IVF32,Flat nprobe=1", "IVF32,Flat nprobe=32 MIPS->L2"]
     assert rows["Flat"]["recall_at_k"] == 1.0
     assert rows["IVF32,Flat nprobe=1"]["recall_at_k"] < 0.9
+    assert rows["IVF32,Flat nprobe=1"]["short_of_k_share"] > 0 and rows["Flat"]["short_of_k_share"] == 0
     assert rows["IVF32,Flat nprobe=32 MIPS->L2"]["recall_at_k"] == pytest.approx(1.0)
     assert all(row["index_bytes"] > ads.vectors.nbytes for row in rows.values())
     metrics = report_metrics(report)
