@@ -49,6 +49,7 @@ def psi_bars(evaluated: pd.DataFrame, windows: Sequence[str], warn: float, alert
             for severity, alerts in zip(rows["severity"], alerting)
         ]
         axes.barh(features, rows["value"].to_numpy(dtype=float), color=colours)
+        _annotate_unseen(axes, evaluated, window, features)
         for threshold, style in ((warn, "--"), (alert, "-")):
             axes.axvline(threshold, color="black", linestyle=style, linewidth=0.8)
         axes.set_xscale("symlog", linthresh=0.01)
@@ -65,6 +66,20 @@ def psi_bars(evaluated: pd.DataFrame, windows: Sequence[str], warn: float, alert
     )
     figure.tight_layout(rect=(0, 0.05, 1, 1))
     return figure
+
+
+def _annotate_unseen(axes, evaluated: pd.DataFrame, window: str, features: list[str]) -> None:
+    """Name the flagged unseen shares beside their features: PSI does not show values it has no bin for."""
+    unseen = evaluated.loc[
+        (evaluated["window"] == window)
+        & (evaluated["statistic"] == "unseen_share_increase")
+        & (evaluated["severity"] != OK)
+        & evaluated["alerting"]
+    ]
+    for row in unseen.itertuples():
+        axes.annotate(f"+{row.value:.1%} unseen", xy=(1, features.index(row.subject)), xytext=(-3, 0),
+                      xycoords=("axes fraction", "data"), textcoords="offset points", ha="right", va="center",
+                      fontsize="x-small", fontweight="bold", color=_SEVERITY_COLOURS[row.severity])
 
 
 def score_histograms(

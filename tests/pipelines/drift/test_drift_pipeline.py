@@ -17,13 +17,14 @@ from matplotlib.figure import Figure
 
 from adrank_pipelines.monitoring.params import DriftParams
 from adrank_pipelines.pipelines.drift import create_pipeline
-from adrank_pipelines.pipelines.drift.nodes import fit_reference
+from adrank_pipelines.pipelines.drift.nodes import compute_model_drift, fit_reference
 from adrank_pipelines.settings import CONFIG_LOADER_ARGS
 from tests.monitoring.drift_windows import window
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
+MODELS = ("transformer", "transformer_calibrated", "lightgbm", "lightgbm_calibrated", "hybrid", "baseline")
 INPUTS = {"model_input_train", "model_input_valid", "model_input_test", "model_input_drift", "feature_spec",
-          "drift_monitored_predictions", "params:drift"}
+          "params:drift", *(f"{model}_predictions" for model in MODELS)}
 REPORTED = {
     "drift_statistics": "08_reporting",
     "drift_alerts": "08_reporting",
@@ -32,7 +33,6 @@ REPORTED = {
     "drift_psi_plot": "08_reporting",
     "drift_score_histogram_plot": "08_reporting",
     "drift_reliability_plot": "08_reporting",
-    "drift_monitored_predictions": "07_model_output",
 }
 SPEC = {
     "categorical": {
@@ -60,7 +60,7 @@ def _validated(raw: dict[str, Any]) -> DriftParams:
 def test_nodes_and_datasets():
     pipeline = create_pipeline()
     assert pipeline.inputs() == INPUTS
-    persisted = set(REPORTED) - {"drift_monitored_predictions"} | {"drift_metrics"}
+    persisted = set(REPORTED) | {"drift_metrics"}
     in_memory = {"drift_reference_profile", "drift_feature_statistics", "drift_model_statistics", "drift_scored_windows"}
     assert pipeline.all_outputs() == persisted | in_memory
 
@@ -70,7 +70,6 @@ def test_every_reported_dataset_is_a_catalog_entry_with_its_layer():
     for name, layer in REPORTED.items():
         entry = catalog.get(name) or catalog["drift_{plot}_plot"]
         assert entry["metadata"]["kedro-viz"]["layer"] == layer, name
-    assert catalog["drift_monitored_predictions"]["filepath"].endswith("transformer_predictions.parquet")
 
 
 @pytest.mark.parametrize("env", ["base", "test"])
@@ -87,6 +86,12 @@ def test_a_bad_parameter_fails_at_start_up_with_its_name():
         _validated(raw)
 
 
+def test_an_unknown_model_fails_naming_the_parameter():
+    frame = window(np.random.default_rng(0), 100)
+    with pytest.raises(ValueError, match=r"drift\.model is 'tranformer'; the predictions tables are \['lightgbm'"):
+        compute_model_drift(frame, frame, frame, frame, DriftParams(model="tranformer"), lightgbm=frame)
+
+
 def test_a_parameter_naming_an_unknown_feature_fails_with_its_name():
     train = window(np.random.default_rng(0), 500)
     params = DriftParams.model_validate({"rules": {"feature_overrides": {"platfrom_idx": {}}}})
@@ -94,7 +99,8 @@ def test_a_parameter_naming_an_unknown_feature_fails_with_its_name():
         fit_reference(train, SPEC, params)
 
 
-def test_full_run_flags_the_shifted_window_only():
+@pytest.mark.parametrize("model", ["transformer", "lightgbm"])
+def test_full_run_flags_the_shifted_window_only(model):
     rng = np.random.default_rng(1)
     frames = {
         "train": window(rng, 20_000),
@@ -106,11 +112,14 @@ def test_full_run_flags_the_shifted_window_only():
     for frame in frames.values():  # impression ids unique across windows, as in the real model inputs
         frame["impression_id"] += offset
         offset += len(frame)
-    predictions = pd.concat([f[["impression_id", "pctr"]].assign(split=s) for s, f in frames.items()])
-    params = DriftParams.model_validate({"features": {"report_only": ["age_hours"]}})
+    scores = pd.concat([f[["impression_id", "pctr"]].assign(split=s) for s, f in frames.items()])
+    # lightgbm scores only the validation and test days, as ctr_training's table does
+    lightgbm = scores.loc[scores["split"].isin(["valid", "test"])]
+    params = DriftParams.model_validate({"model": model, "features": {"report_only": ["age_hours"]}})
     datasets = {f"model_input_{split}": MemoryDataset(frame) for split, frame in frames.items()}
-    datasets |= {"feature_spec": MemoryDataset(SPEC), "drift_monitored_predictions": MemoryDataset(predictions),
-                 "params:drift": MemoryDataset(params)}
+    datasets |= {f"{name}_predictions": MemoryDataset(scores.iloc[:0]) for name in MODELS}
+    datasets |= {"transformer_predictions": MemoryDataset(scores), "lightgbm_predictions": MemoryDataset(lightgbm)}
+    datasets |= {"feature_spec": MemoryDataset(SPEC), "params:drift": MemoryDataset(params)}
     datasets |= {name: MemoryDataset() for name in create_pipeline().all_outputs()}
     catalog = DataCatalog(datasets=datasets)
     SequentialRunner().run(create_pipeline(), catalog)
@@ -123,7 +132,9 @@ def test_full_run_flags_the_shifted_window_only():
     assert report["recommendation"] == "retrain"
     assert report["windows"]["test"]["decision"] == "none"
     assert report["windows"]["drift"]["features"]["flagged_sources"] == ["category", "platform"]
-    assert {"prediction", "label", "calibration", "performance"} <= set(report["windows"]["drift"])
+    monitored = {"transformer": {"prediction", "label", "calibration", "performance"}, "lightgbm": {"label"}}[model]
+    assert monitored <= set(report["windows"]["drift"])
+    assert ("calibration" in report["windows"]["test"]) and report["model"] == model
     assert report["settings"]["reference_window"] == "train"
     metrics = catalog.load("drift_metrics")
     assert metrics["drift_alerts"]["value"] >= 1 and metrics["test_alerts"]["value"] == 0

@@ -63,16 +63,19 @@ def compute_feature_drift(profile: ReferenceProfile, test: pd.DataFrame, drift: 
 
 
 def compute_model_drift(
-    predictions: pd.DataFrame,
     train: pd.DataFrame,
     valid: pd.DataFrame,
     test: pd.DataFrame,
     drift: pd.DataFrame,
     params: DriftParams,
+    **predictions: pd.DataFrame,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Prediction, label, calibration and performance statistics, and the scored windows for the plots."""
+    """Prediction, label, calibration and performance statistics of the ``params.model`` predictions,
+    and its scored windows for the plots. ``predictions`` holds one table per model name."""
+    if params.model not in predictions:
+        raise ValueError(f"drift.model is '{params.model}'; the predictions tables are {sorted(predictions)}")
     labelled = {REFERENCE: train, BASELINE: valid, CURRENT_WINDOWS[0]: test, CURRENT_WINDOWS[1]: drift}
-    scored = scored_windows(predictions, labelled, dataset=f"{params.model}_predictions")
+    scored = scored_windows(predictions[params.model], labelled, dataset=f"{params.model}_predictions")
     unscored = [window for window, frame in labelled.items() if len(frame) and window not in scored]
     if unscored:
         logger.warning("%s_predictions score no rows of %s: their model statistics are left out", params.model, unscored)
