@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from adrank_pipelines.monitoring.alerts import OK, SEVERITY_ORDER
+from adrank_pipelines.monitoring.alerts import ALERT, OK, WARN
 
 
 def _number(value: Any) -> float | None:
@@ -79,9 +79,8 @@ def drift_metrics(evaluated: pd.DataFrame) -> dict[str, float]:
     metrics: dict[str, float] = {}
     alerting = evaluated.loc[evaluated["alerting"]]
     for window, rows in alerting.groupby("window", sort=False):
-        severity = rows["severity"].map(SEVERITY_ORDER)
-        metrics[f"{window}_alerts"] = float((severity == SEVERITY_ORDER["alert"]).sum())
-        metrics[f"{window}_warnings"] = float((severity == SEVERITY_ORDER["warn"]).sum())
+        metrics[f"{window}_alerts"] = float((rows["severity"] == ALERT).sum())
+        metrics[f"{window}_warnings"] = float((rows["severity"] == WARN).sum())
         feature_psi = rows.loc[(rows["group"] == "feature") & (rows["statistic"] == "psi"), "value"]
         if len(feature_psi):
             metrics[f"{window}_max_feature_psi"] = float(feature_psi.max())

@@ -9,7 +9,6 @@ from typing import Literal
 import pandas as pd
 
 Group = Literal["feature", "prediction", "label", "calibration", "performance"]
-GROUPS: tuple[Group, ...] = ("feature", "prediction", "label", "calibration", "performance")
 
 NAN = float("nan")
 

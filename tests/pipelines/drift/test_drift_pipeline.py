@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.config import OmegaConfigLoader
+import yaml
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro.validation.exceptions import ParameterValidationError
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from adrank_pipelines.monitoring.params import DriftParams
 from adrank_pipelines.pipelines.drift import create_pipeline
 from adrank_pipelines.pipelines.drift.nodes import compute_model_drift, fit_reference
-from adrank_pipelines.settings import CONFIG_LOADER_ARGS
+from tests.conftest import project_parameters
 from tests.monitoring.drift_windows import window
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
@@ -43,16 +43,6 @@ SPEC = {
 }
 
 
-def _config(env: str, key: str) -> dict[str, Any]:
-    loader = OmegaConfigLoader(
-        conf_source=str(CONF),
-        base_env=CONFIG_LOADER_ARGS["base_env"],
-        default_run_env=env,
-        merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
-    )
-    return loader[key]
-
-
 def _validated(raw: dict[str, Any]) -> DriftParams:
     return ParameterValidator({"drift": create_pipeline()}).validate_raw_params(raw)["drift"]
 
@@ -66,7 +56,7 @@ def test_nodes_and_datasets():
 
 
 def test_every_reported_dataset_is_a_catalog_entry_with_its_layer():
-    catalog = _config("test", "catalog")
+    catalog = yaml.safe_load((CONF / "base" / "catalog_drift.yml").read_text())
     for name, layer in REPORTED.items():
         entry = catalog.get(name) or catalog["drift_{plot}_plot"]
         assert entry["metadata"]["kedro-viz"]["layer"] == layer, name
@@ -74,13 +64,13 @@ def test_every_reported_dataset_is_a_catalog_entry_with_its_layer():
 
 @pytest.mark.parametrize("env", ["base", "test"])
 def test_project_parameters_pass_kedro_validation(env):
-    params = _validated(_config(env, "parameters"))
+    params = _validated(project_parameters(env))
     assert isinstance(params, DriftParams) and params.model == "transformer"
     assert "day_of_week_idx" in params.features.excluded
 
 
 def test_a_bad_parameter_fails_at_start_up_with_its_name():
-    raw = _config("test", "parameters")
+    raw = project_parameters("test")
     raw["drift"]["rules"]["feature"]["psi"] = {"warn": 0.3, "alert": 0.2}
     with pytest.raises(ParameterValidationError, match=r"drift"):
         _validated(raw)

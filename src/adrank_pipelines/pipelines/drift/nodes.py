@@ -57,8 +57,8 @@ def compute_feature_drift(profile: ReferenceProfile, test: pd.DataFrame, drift: 
     statistics = statistics_frame(
         row for window, frame in zip(CURRENT_WINDOWS, (test, drift)) for row in feature_drift(profile, frame, window)
     )
-    psi = statistics.loc[statistics["statistic"] == "psi"].groupby("window")["value"].max()
-    logger.info("largest feature PSI per window: %s", psi.round(3).to_dict())
+    psi = statistics.loc[statistics["alerting"] & (statistics["statistic"] == "psi")].groupby("window")["value"].max()
+    logger.info("largest PSI of an alerting feature per window: %s", psi.round(3).to_dict())
     return statistics
 
 
