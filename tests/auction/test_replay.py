@@ -29,7 +29,7 @@ def _candidates(request_ids: list[int], ads: list[tuple[int, int, float]]) -> pd
     """ads: (ad_id, account, bid) offered to every request, pCTR 0.1, quality 1."""
     rows = [
         {"request_id": r, "ad_id": ad, "account": account, "bid": bid, "pctr": 0.1, "pcvr": 0.1, "quality": 1.0,
-         "true_pctr": CERTAIN, "true_pcvr": CERTAIN}
+         "true_pctr": CERTAIN, "true_pcvr": CERTAIN, "order": -bid}
         for r in request_ids for ad, account, bid in ads
     ]
     return pd.DataFrame(rows)

@@ -58,21 +58,37 @@ def test_pacing_target_from_the_previous_day_needs_that_day(auction_world):
         pacing_target(requests, 0, PacingParams())
 
 
-def test_auction_candidates_add_the_oracle_and_keep_each_models_top_n(auction_world):
+def test_auction_candidates_add_the_oracle_over_the_same_pairs(auction_world):
     world = auction_world.world
-    frame = auction_candidates(auction_world.ranked, auction_world.candidate_truth, world.ads, world.advertisers,
-                               AuctionRules(), "oracle", per_request=5)
-    assert set(frame["model"]) == {"lightgbm", "hybrid", "oracle"}
-    assert frame.groupby(["model", "request_id"]).size().max() == 5
-    oracle = frame.loc[frame["model"] == "oracle"]
+    frames = auction_candidates(auction_world.ranked, auction_world.candidate_truth, world.ads, world.advertisers,
+                                AuctionRules(), "oracle")
+    assert set(frames) == {"lightgbm", "hybrid", "oracle"}
+    oracle, hybrid = frames["oracle"], frames["hybrid"]
+    assert len(oracle) == len(hybrid) == len(auction_world.candidate_truth)
     assert oracle["pctr"].to_numpy() == pytest.approx(oracle["true_pctr"].to_numpy())
-    # The oracle keeps the candidates with the highest true eCPM; the models keep their own top 5 by rank.
-    oracle_score = oracle["bid"] * oracle["pctr"] * oracle["quality"]
-    assert (oracle_score.groupby(oracle["request_id"]).diff().dropna() <= 1e-12).all()
-    assert frame.loc[frame["model"] == "hybrid", "rank"].max() <= 4
+    assert oracle["order"].to_numpy() == pytest.approx(-(oracle["bid"] * oracle["pctr"] * oracle["quality"]).to_numpy())
+    assert hybrid["order"].to_numpy() == pytest.approx(auction_world.ranked.query("model == 'hybrid'")["rank"].to_numpy())
     # Quality scores are normalised by each model's own mean pCVR.
-    assert frame.groupby("model")["quality"].median().between(0.5, 2.0).all()
-    assert world.advertisers["advertiser_id"].to_numpy()[frame["account"]] == pytest.approx(frame["advertiser_id"])
+    assert all(frame["quality"].median() == pytest.approx(1.0, abs=0.3) for frame in frames.values())
+    assert world.advertisers["advertiser_id"].to_numpy()[hybrid["account"]] == pytest.approx(hybrid["advertiser_id"])
+    with pytest.raises(ValueError, match="ad ids absent from the ads table"):
+        auction_candidates(auction_world.ranked, auction_world.candidate_truth, world.ads.iloc[1:], world.advertisers,
+                           AuctionRules(), "oracle")
+
+
+def test_books_keep_each_requests_best_candidates_first(auction_world, auction_params):
+    world = auction_world.world
+    params = auction_params.model_copy(update={"candidates_per_request": 5})
+    day, _ = replay_inputs(auction_world.ranked, auction_world.candidate_truth, auction_world.shifts,
+                           world.requests, world.ads, world.advertisers, params)
+    book = day.book("hybrid")
+    assert book.ad_id.shape == (len(day.requests), 5)
+    ranked = auction_world.ranked.query("model == 'hybrid' and rank < 5").set_index(["request_id", "rank"])["ad_id"]
+    first = book.request_id[0]
+    assert book.ad_id[0].tolist() == [ranked.loc[(first, r)] for r in range(5)]
+    oracle = day.book("oracle")
+    score = oracle.bid * oracle.pctr * oracle.quality
+    assert np.all(np.diff(score, axis=1) <= 1e-12), "the oracle's book is in true eCPM order"
 
 
 def test_replay_inputs_reject_unknown_models(auction_world, auction_params):

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.auction.keys import lookup
 from adrank_pipelines.auction.pacing import MINUTES_PER_DAY
 
-# Columns of the candidate frame the book is built from (see ``prepare.auction_candidates``).
-BOOK_COLUMNS = ("request_id", "ad_id", "account", "bid", "pctr", "pcvr", "quality", "true_pctr", "true_pcvr")
+# Columns of the candidate frame the book is built from (see ``prepare.auction_candidates``);
+# ``order`` ranks the candidates of a request, lowest first.
+BOOK_COLUMNS = ("request_id", "ad_id", "account", "bid", "pctr", "pcvr", "quality", "true_pctr", "true_pcvr", "order")
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,10 @@ def build_book(
     requests: pd.DataFrame,
     accounts: Accounts,
     position_logit_shift: np.ndarray,
+    per_request: int | None = None,
 ) -> CandidateBook:
-    """Pad ``candidates`` (columns BOOK_COLUMNS, best candidate first within a request) per request.
+    """Pad ``candidates`` (columns BOOK_COLUMNS) per request, best ``order`` first, at most
+    ``per_request`` of them.
 
     ``requests``: the output of :func:`requests_in_time_order`; requests without candidates stay in
     the book (their slots stay empty).
@@ -86,17 +90,14 @@ def build_book(
     missing = [c for c in BOOK_COLUMNS if c not in candidates.columns]
     if missing:
         raise ValueError(f"candidate frame lacks columns {missing}")
-    row_of = pd.Series(np.arange(len(requests)), index=requests["request_id"].to_numpy())
-    unknown = ~candidates["request_id"].isin(row_of.index)
-    if unknown.any():
-        raise ValueError(
-            f"{int(unknown.sum())} candidate rows name request ids absent from the evaluation day's requests, "
-            f"e.g. {candidates.loc[unknown, 'request_id'].head(3).tolist()}"
-        )
-    row = row_of.loc[candidates["request_id"].to_numpy()].to_numpy()
-    order = np.argsort(row, kind="stable")
+    row = lookup(requests["request_id"].to_numpy(), candidates["request_id"].to_numpy(),
+                 "candidates name request ids absent from the evaluation day's requests")
+    order = np.lexsort((candidates["order"].to_numpy(), row))
     row = row[order]
     column = np.arange(len(row)) - np.searchsorted(row, row, side="left")
+    if per_request is not None:
+        kept = column < per_request
+        order, row, column = order[kept], row[kept], column[kept]
     shape = (len(requests), int(column.max()) + 1 if len(row) else 1)
 
     def padded(name: str, fill: float | int, dtype: type) -> np.ndarray:
@@ -127,14 +128,15 @@ def build_book(
 class ReplayDay:
     """Everything a replay of the evaluation day needs besides the mechanism."""
 
-    candidates: pd.DataFrame  # every model's candidates (see ``prepare.auction_candidates``)
+    candidates: dict[str, pd.DataFrame]  # per model (see ``prepare.auction_candidates``)
     requests: pd.DataFrame  # the day's requests, from :func:`requests_in_time_order`
     accounts: Accounts
     position_logit_shift: np.ndarray
     target: np.ndarray  # cumulative spend share to reach by the end of each pacing step
+    per_request: int | None = None  # candidates per request that enter the auction (None: all)
 
     def book(self, model: str) -> CandidateBook:
-        return self.book_of(self.candidates.loc[self.candidates["model"] == model], self.accounts)
+        return self.book_of(self.candidates[model], self.accounts)
 
     def book_of(self, candidates: pd.DataFrame, accounts: Accounts) -> CandidateBook:
-        return build_book(candidates, self.requests, accounts, self.position_logit_shift)
+        return build_book(candidates, self.requests, accounts, self.position_logit_shift, self.per_request)

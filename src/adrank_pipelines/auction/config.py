@@ -118,7 +118,7 @@ class PacingParams(_StrictModel):
     min_control: float = Field(default=0.05, gt=0.0, le=1.0)
     # The simulated day is a sample of a full day's traffic while budgets are full-day budgets; this
     # factor scales them so that budgets bind for a realistic share of advertisers (ADR 0009).
-    budget_scale: PositiveFloat = 0.02
+    budget_scale: PositiveFloat = 0.1
     # previous_day: the hourly traffic shape of the day before the evaluation day (known in advance).
     target_profile: TargetProfile = "previous_day"
 
@@ -134,8 +134,8 @@ class AuctionEvalParams(_StrictModel):
     mechanisms: dict[str, MechanismSpec] = Field(min_length=1)
     reference_mechanism: str = "gsp"  # the others are reported relative to it
     pacing: PacingParams = PacingParams()
-    # Advertisers that spend at least this share of their budget count in the pacing error.
-    pacing_error_min_utilisation: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Advertisers whose budget bound (they spent at least this share of it) count in the pacing error.
+    pacing_error_min_utilisation: float = Field(default=0.9, ge=0.0, le=1.0)
     seed: int = 0  # click and conversion draws (shared by every replay: common random numbers)
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.auction.book import Accounts, ReplayDay
+from adrank_pipelines.auction.keys import lookup
 from adrank_pipelines.auction.config import AbTestParams, AuctionEvalParams
 from adrank_pipelines.auction.grid import replay
 from adrank_pipelines.monitoring.ab_test import LiftEstimate, cuped, relative_lift, two_proportion_z_test, welch_t_test
@@ -54,15 +55,17 @@ def _split_accounts(accounts: Accounts, treatment_share: float) -> Accounts:
 def run_arms(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams, seed: int) -> ArmTotals:
     """Serve each request with its user's arm model; the user split and the click draws follow ``seed``."""
     split_seed, draw_seed = np.random.default_rng(seed).integers(0, 2**31, size=2)
-    requests, candidates = day.requests, day.candidates
+    requests = day.requests
     arm_of_user = assign_arms(requests["user_id"].to_numpy(), ab.treatment_share, int(split_seed))
-    request_arm = pd.Series(arm_of_user.loc[requests["user_id"].to_numpy()].to_numpy(), index=requests["request_id"])
-    candidate_arm = request_arm.loc[candidates["request_id"].to_numpy()].to_numpy()
-    arm_model = np.where(candidate_arm == TREATMENT, ab.treatment_model, ab.control_model)
-    served = candidates.loc[candidates["model"].to_numpy() == arm_model]
-    served_arm = candidate_arm[candidates["model"].to_numpy() == arm_model]
-    served = served.assign(account=served["account"].to_numpy() + len(day.accounts) * served_arm)
-    book = day.book_of(served, _split_accounts(day.accounts, ab.treatment_share))
+    request_arm = arm_of_user.loc[requests["user_id"].to_numpy()].to_numpy()
+    served = []
+    for arm, model in ((CONTROL, ab.control_model), (TREATMENT, ab.treatment_model)):
+        frame = day.candidates[model]
+        rows = lookup(requests["request_id"].to_numpy(), frame["request_id"].to_numpy(), f"{model} candidates")
+        in_arm = request_arm[rows] == arm
+        # Each arm bills its own share of the advertiser's budget: accounts [0, n) control, [n, 2n) treatment.
+        served.append(frame.loc[in_arm].assign(account=frame["account"].to_numpy()[in_arm] + arm * len(day.accounts)))
+    book = day.book_of(pd.concat(served, ignore_index=True), _split_accounts(day.accounts, ab.treatment_share))
     log = replay(day, book, auction.mechanisms[ab.mechanism], auction, int(draw_seed))
     users, user_index = np.unique(book.user_id, return_inverse=True)
     shown_user = user_index[log.request_row]
@@ -135,4 +138,13 @@ def readout(totals: ArmTotals, truth: dict[str, float], ab: AbTestParams, covari
         },
         "metrics": metrics,
         "ctr_two_proportion_z_test": ctr,
+    }
+
+
+def readout_metrics(result: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Lift, interval, p-value and true lift per metric, in kedro-mlflow's metrics shape."""
+    return {
+        f"{metric}.{key}": {"value": float(entry[key]), "step": 0}
+        for metric, entry in result["metrics"].items()
+        for key in ("lift", "ci_low", "ci_high", "p_value", "true_lift")
     }

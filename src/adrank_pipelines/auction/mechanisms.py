@@ -55,7 +55,10 @@ def eligible(
 
 def ranking_score(bid: np.ndarray, pctr: np.ndarray, quality: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """The ranking score in per-click money units (eCPM / 1000); -inf for bidders that may not enter."""
-    return np.where(allowed, bid * pctr * quality, -np.inf)
+    score = np.multiply(bid, pctr)
+    score *= quality  # in place: one temporary instead of three on the kernel's hot path
+    np.copyto(score, -np.inf, where=~allowed)
+    return score
 
 
 def _per_click(score: np.ndarray, weight: np.ndarray, bid: np.ndarray, reserve: float) -> np.ndarray:
@@ -111,7 +114,7 @@ def slot_discounts(n_slots: np.ndarray, discounts: np.ndarray) -> np.ndarray:
     return np.where(np.arange(slots) < np.asarray(n_slots)[:, None], discounts[None, :], 0.0)
 
 
-def multi_slot(
+def clear(
     kind: MechanismKind,
     bid: np.ndarray,
     pctr: np.ndarray,
@@ -121,14 +124,17 @@ def multi_slot(
     n_slots: np.ndarray,
     discounts: np.ndarray,
 ) -> Allocation:
-    """Slots filled in eCPM order; ``kind`` sets the prices.
+    """Run one mechanism over a batch of auctions.
 
+    second_price sells the top slot only. The others fill the slots in eCPM order; ``kind`` sets the prices:
     gsp: the least bid that keeps the slot (next bidder's score over own pCTR x quality);
     vcg: the externality the bidder imposes on those below it, per expected click
          (sum over j >= k of (d_j - d_{j+1}) x score_{j+1}, over d_k x pCTR_k x quality_k);
     first_price: the bid itself.
     Every price is floored at the reserve and capped at the bid.
     """
+    if kind == "second_price":
+        return second_price(bid, pctr, quality, allowed, reserve)
     n_columns = len(discounts)
     rows = np.arange(len(bid))[:, None]
     score = ranking_score(bid, pctr, quality, allowed)
@@ -151,19 +157,3 @@ def multi_slot(
     else:
         raise ValueError(f"unknown multi-slot mechanism {kind!r}; expected gsp, vcg or first_price")
     return Allocation(winner=winner, price=np.where(filled, price, 0.0))
-
-
-def clear(
-    kind: MechanismKind,
-    bid: np.ndarray,
-    pctr: np.ndarray,
-    quality: np.ndarray,
-    allowed: np.ndarray,
-    reserve: float,
-    n_slots: np.ndarray,
-    discounts: np.ndarray,
-) -> Allocation:
-    """Run one mechanism over a batch of auctions; second_price sells the top slot only."""
-    if kind == "second_price":
-        return second_price(bid, pctr, quality, allowed, reserve)
-    return multi_slot(kind, bid, pctr, quality, allowed, reserve, n_slots, discounts)

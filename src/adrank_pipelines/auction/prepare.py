@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.auction.book import Accounts, ReplayDay, requests_in_time_order
+from adrank_pipelines.auction.keys import lookup, pair_key
 from adrank_pipelines.auction.config import AuctionEvalParams, AuctionRules, PacingParams
 from adrank_pipelines.auction.mechanisms import quality_score
 from adrank_pipelines.auction.pacing import cumulative_target
@@ -68,20 +69,38 @@ def advertiser_accounts(advertisers: pd.DataFrame, budget_scale: float) -> Accou
     )
 
 
-def _with_oracle(ranked: pd.DataFrame, oracle_name: str) -> pd.DataFrame:
-    """The oracle ranks the same (request, ad) pairs by the true pCTR and pCVR."""
-    if oracle_name in set(ranked["model"]):
-        raise ValueError(f"ranked_candidates already has a model named {oracle_name!r} (auction_eval.oracle_name)")
-    pairs = ranked.drop_duplicates(["request_id", "ad_id"])
-    oracle = pairs.assign(model=oracle_name, pctr=pairs["true_pctr"], pcvr=pairs["true_pcvr"])
-    return pd.concat([ranked, oracle], ignore_index=True)
-
-
-def _quality(frame: pd.DataFrame, rules: AuctionRules) -> np.ndarray:
+def _candidate_frame(
+    request_id: np.ndarray,
+    ad_id: np.ndarray,
+    pctr: np.ndarray,
+    pcvr: np.ndarray,
+    rank: np.ndarray | None,
+    true_pctr: np.ndarray,
+    true_pcvr: np.ndarray,
+    ad_rows: np.ndarray,
+    ad_accounts: np.ndarray,
+    ads: pd.DataFrame,
+    rules: AuctionRules,
+) -> pd.DataFrame:
     reference = rules.quality_score.pcvr_reference
-    if reference is None:
-        reference = frame.groupby("model")["pcvr"].transform("mean").to_numpy()
-    return quality_score(frame["pcvr"].to_numpy(), rules.quality_score, reference)
+    quality = quality_score(pcvr, rules.quality_score, reference if reference is not None else float(np.mean(pcvr)))
+    bid = ads["bid"].to_numpy(dtype=np.float64)[ad_rows]
+    return pd.DataFrame(
+        {
+            "request_id": request_id,
+            "ad_id": ad_id,
+            "advertiser_id": ads["advertiser_id"].to_numpy()[ad_rows],
+            "account": ad_accounts[ad_rows],
+            "bid": bid,
+            "pctr": pctr,
+            "pcvr": pcvr,
+            "quality": quality,
+            "true_pctr": true_pctr,
+            "true_pcvr": true_pcvr,
+            # Best first within a request: the ranking's rank; the oracle's is its true eCPM.
+            "order": rank if rank is not None else -(bid * pctr * quality),
+        }
+    )
 
 
 def auction_candidates(
@@ -91,28 +110,35 @@ def auction_candidates(
     advertisers: pd.DataFrame,
     rules: AuctionRules,
     oracle_name: str,
-    per_request: int | None,
-) -> pd.DataFrame:
-    """Every model's candidates (and the oracle's) with bid, account, quality score and ground truth,
-    best first within each (model, request); at most ``per_request`` per (model, request)."""
-    frame = ranked[list(RANKED_COLUMNS)].merge(candidate_truth, on=["request_id", "ad_id"], how="left")
-    if frame["true_pctr"].isna().any():
-        raise ValueError("candidate_truth lacks ground truth for some ranked_candidates rows; rerun its node")
-    frame = _with_oracle(frame, oracle_name).merge(ads[["ad_id", "advertiser_id", "bid"]], on="ad_id", how="left")
-    if frame["bid"].isna().any():
-        unknown = frame.loc[frame["bid"].isna(), "ad_id"].unique()[:3].tolist()
-        raise ValueError(f"ranked_candidates names ad ids absent from the ads table, e.g. {unknown}")
-    account_of = pd.Series(np.arange(len(advertisers)), index=advertisers["advertiser_id"].to_numpy())
-    frame["account"] = account_of.loc[frame["advertiser_id"].to_numpy()].to_numpy()
-    frame["quality"] = _quality(frame, rules)
-    is_oracle = frame["model"] == oracle_name
-    # The oracle's rank: true eCPM (models come with the ranking's multi-objective rank).
-    oracle_score = -(frame["bid"] * frame["pctr"] * frame["quality"])
-    frame["order"] = np.where(is_oracle, oracle_score, frame["rank"].astype(np.float64))
-    frame = frame.sort_values(["model", "request_id", "order"], kind="stable").drop(columns="order")
-    if per_request is not None:
-        frame = frame.loc[frame.groupby(["model", "request_id"]).cumcount() < per_request]
-    return frame.reset_index(drop=True)
+) -> dict[str, pd.DataFrame]:
+    """Per model (and for the oracle, over the same pairs): the candidates with bid, account,
+    quality score (pCVR over the model's own mean pCVR unless a reference is set) and ground truth."""
+    if oracle_name in set(ranked["model"].unique()):
+        raise ValueError(f"ranked_candidates already has a model named {oracle_name!r} (auction_eval.oracle_name)")
+    request_id, ad_id = ranked["request_id"].to_numpy(), ranked["ad_id"].to_numpy()
+    truth_rows = lookup(
+        pair_key(candidate_truth["request_id"], candidate_truth["ad_id"]), pair_key(request_id, ad_id),
+        "candidate_truth lacks ground truth for ranked_candidates pairs (rerun score_candidates_with_truth)",
+    )
+    ad_rows = lookup(ads["ad_id"].to_numpy(), ad_id, "ranked_candidates names ad ids absent from the ads table")
+    ad_accounts = lookup(advertisers["advertiser_id"].to_numpy(), ads["advertiser_id"].to_numpy(),
+                         "the ads table names advertiser ids absent from the advertisers table")
+    columns = {name: ranked[name].to_numpy() for name in ("pctr", "pcvr", "rank")}
+    true_pctr = candidate_truth["true_pctr"].to_numpy(dtype=np.float64)
+    true_pcvr = candidate_truth["true_pcvr"].to_numpy(dtype=np.float64)
+    frames = {}
+    for model, rows in ranked.groupby("model", sort=True, observed=True).indices.items():
+        truth = truth_rows[rows]
+        frames[str(model)] = _candidate_frame(
+            request_id[rows], ad_id[rows], columns["pctr"][rows], columns["pcvr"][rows], columns["rank"][rows],
+            true_pctr[truth], true_pcvr[truth], ad_rows[rows], ad_accounts, ads, rules,
+        )
+    pairs, first = np.unique(truth_rows, return_index=True)
+    frames[oracle_name] = _candidate_frame(
+        request_id[first], ad_id[first], true_pctr[pairs], true_pcvr[pairs], None,
+        true_pctr[pairs], true_pcvr[pairs], ad_rows[first], ad_accounts, ads, rules,
+    )
+    return frames
 
 
 def replay_inputs(
@@ -133,15 +159,14 @@ def replay_inputs(
     day = evaluation_day(ranked, requests, params.evaluation_day)
     todays = day_requests(requests, day)
     ranked = ranked.loc[ranked["model"].isin(models) & ranked["request_id"].isin(todays["request_id"])]
-    candidates = auction_candidates(
-        ranked, candidate_truth, ads, advertisers, params.rules, params.oracle_name, params.candidates_per_request
-    )
+    candidates = auction_candidates(ranked, candidate_truth, ads, advertisers, params.rules, params.oracle_name)
     replay_day = ReplayDay(
         candidates=candidates,
         requests=requests_in_time_order(todays, params.pacing.step_minutes),
         accounts=advertiser_accounts(advertisers, params.pacing.budget_scale),
         position_logit_shift=np.asarray(position_logit_shift, dtype=np.float64),
         target=pacing_target(requests, day, params.pacing),
+        per_request=params.candidates_per_request,
     )
     return replay_day, [*models, params.oracle_name]
 

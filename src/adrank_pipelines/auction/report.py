@@ -42,20 +42,16 @@ def comparison_report(
     expected = _expected(outcomes)
     mechanisms = list(dict.fromkeys(outcomes["mechanism"]))
     models = list(dict.fromkeys(outcomes["model"]))
+
+    def ratios(mechanism: str, model: str, base: tuple[str, str]) -> dict[str, float | None]:
+        return {m: _relative(expected.at[(mechanism, model), m], expected.at[base, m]) for m in HEADLINE_METRICS}
+
     share_of_oracle = {
-        mechanism: {
-            model: {m: _relative(expected.at[(mechanism, model), m], expected.at[(mechanism, oracle_name), m])
-                    for m in HEADLINE_METRICS}
-            for model in models
-        }
+        mechanism: {model: ratios(mechanism, model, (mechanism, oracle_name)) for model in models}
         for mechanism in mechanisms
     }
     versus_reference = {
-        mechanism: {
-            model: {m: _relative(expected.at[(mechanism, model), m], expected.at[(reference_mechanism, model), m])
-                    for m in HEADLINE_METRICS}
-            for model in models
-        }
+        mechanism: {model: ratios(mechanism, model, (reference_mechanism, model)) for model in models}
         for mechanism in mechanisms
         if mechanism != reference_mechanism
     }

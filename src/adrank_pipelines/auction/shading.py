@@ -53,9 +53,10 @@ class Shading:
         shaded = max_bid[:, None] * self._grid[None, :]
         wins = (shaded * weight[:, None] >= to_beat[:, None]) & (shaded >= reserve)
         gain = np.where(wins, (max_bid[:, None] - shaded) * pctr[:, None], 0.0)
-        np.add.at(self._gains, account, gain)
-        seen = np.unique(account)
-        best = self._gains[seen].argmax(axis=1)
-        # An account no factor could have won with keeps its factor.
-        has_gain = self._gains[seen, best] > 0
-        self.factor[seen[has_gain]] = self._grid[best[has_gain]]
+        n_grid = len(self._grid)
+        cells = (account[:, None] * n_grid + np.arange(n_grid)).ravel()
+        self._gains += np.bincount(cells, weights=gain.ravel(), minlength=self._gains.size).reshape(self._gains.shape)
+        best = self._gains.argmax(axis=1)
+        # An account no factor could have won with yet keeps its factor.
+        has_gain = self._gains[np.arange(len(best)), best] > 0
+        self.factor[has_gain] = self._grid[best[has_gain]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.auction.keys import pair_key
 from adrank_pipelines.marketplace import Context, GroundTruth
 
 _CONTEXT_COLUMNS = ["request_id", "user_id", "day", "hour", "placement", "platform"]
@@ -40,7 +41,8 @@ def _click_probability(truth: GroundTruth, frame: pd.DataFrame, position: int) -
 
 def candidate_ground_truth(pairs: pd.DataFrame, requests: pd.DataFrame, truth: GroundTruth) -> pd.DataFrame:
     """request_id, ad_id, true_pctr (top slot), true_pcvr (P(conversion | click)) per unique pair."""
-    unique = pairs[["request_id", "ad_id"]].drop_duplicates().reset_index(drop=True)
+    _, first = np.unique(pair_key(pairs["request_id"], pairs["ad_id"]), return_index=True)
+    unique = pairs[["request_id", "ad_id"]].iloc[first].reset_index(drop=True)
     frame = _with_context(unique, requests)
     pctr, pcvr = [], []
     for start in range(0, len(frame), _CHUNK_ROWS):

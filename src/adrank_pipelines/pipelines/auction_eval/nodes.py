@@ -8,9 +8,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from adrank_pipelines.auction.book import ReplayDay
 from adrank_pipelines.auction.config import AbTestParams, AuctionEvalParams
-from adrank_pipelines.auction.experiment import readout, run_arms, true_lift
+from adrank_pipelines.auction.experiment import readout, readout_metrics, run_arms, true_lift
 from adrank_pipelines.auction.grid import run_grid
 from adrank_pipelines.auction.plots import ab_lift_plot, comparison_bars, pacing_lines
 from adrank_pipelines.auction.prepare import (
@@ -47,20 +46,6 @@ def score_candidates_with_truth(
     return frame, {"evaluation_day": day, "position_logit_shift": shifts}
 
 
-def _inputs(
-    ranked: pd.DataFrame,
-    candidate_truth: pd.DataFrame,
-    position_effects: dict[str, Any],
-    requests: pd.DataFrame,
-    ads: pd.DataFrame,
-    advertisers: pd.DataFrame,
-    params: AuctionEvalParams,
-) -> tuple[ReplayDay, list[str]]:
-    return replay_inputs(
-        ranked, candidate_truth, position_effects["position_logit_shift"], requests, ads, advertisers, params
-    )
-
-
 def replay_auction_grid(
     ranked: pd.DataFrame,
     candidate_truth: pd.DataFrame,
@@ -71,7 +56,8 @@ def replay_auction_grid(
     params: AuctionEvalParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Outcomes per mechanism x model x reading, per advertiser, and pacing curves."""
-    day, models = _inputs(ranked, candidate_truth, position_effects, requests, ads, advertisers, params)
+    shifts = position_effects["position_logit_shift"]
+    day, models = replay_inputs(ranked, candidate_truth, shifts, requests, ads, advertisers, params)
     result = run_grid(day, models, params)
     best = result.outcomes.query("reading == 'expected'").sort_values("social_welfare").iloc[-1]
     logger.info("replayed %d requests x %d mechanisms x %d models; highest expected welfare %.1f (%s, %s)",
@@ -85,6 +71,10 @@ def report_auction_comparison(
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]], Figure, Figure]:
     context = {"evaluation_day": position_effects["evaluation_day"], "params": params.model_dump(mode="json")}
     report = comparison_report(outcomes, params.oracle_name, params.reference_mechanism, context)
+    shares = report["share_of_oracle"][params.reference_mechanism]
+    best = max((m for m in shares if m != params.oracle_name), key=lambda m: shares[m]["social_welfare"] or 0.0)
+    logger.info("under %s, the best model (%s) reaches %.1f%% of the oracle's expected welfare",
+                params.reference_mechanism, best, 100 * (shares[best]["social_welfare"] or 0.0))
     return (
         report,
         mlflow_metrics(outcomes),
@@ -107,7 +97,8 @@ def run_ab_test(
     """Users split between two ranking models on the evaluation day; lift beside the true lift."""
     if ab.mechanism not in auction.mechanisms:
         raise ValueError(f"ab_test.mechanism {ab.mechanism!r} is not one of auction_eval.mechanisms {list(auction.mechanisms)}")
-    day, models = _inputs(ranked, candidate_truth, position_effects, requests, ads, advertisers, auction)
+    shifts = position_effects["position_logit_shift"]
+    day, models = replay_inputs(ranked, candidate_truth, shifts, requests, ads, advertisers, auction)
     absent = {ab.control_model, ab.treatment_model} - set(models)
     if absent:
         raise ValueError(f"ab_test models {sorted(absent)} are not among the replayed models {models}")
@@ -118,9 +109,4 @@ def run_ab_test(
     logger.info("A/B %s vs %s: click lift %+.2f%% [%+.2f%%, %+.2f%%], p=%.3f; true lift %+.2f%%",
                 ab.treatment_model, ab.control_model, 100 * clicks["lift"], 100 * clicks["ci_low"],
                 100 * clicks["ci_high"], clicks["p_value"], 100 * clicks["true_lift"])
-    metrics = {
-        f"{metric}.{key}": {"value": float(entry[key]), "step": 0}
-        for metric, entry in result["metrics"].items()
-        for key in ("lift", "ci_low", "ci_high", "p_value", "true_lift")
-    }
-    return result, metrics, ab_lift_plot(result)
+    return result, readout_metrics(result), ab_lift_plot(result)
