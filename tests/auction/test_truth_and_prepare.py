@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from adrank_pipelines.auction.config import AuctionRules, PacingParams
 from adrank_pipelines.auction.prepare import (
     auction_candidates,
     check_ranked_candidates,
@@ -11,7 +12,6 @@ from adrank_pipelines.auction.prepare import (
     pacing_target,
     replay_inputs,
 )
-from adrank_pipelines.auction.config import AuctionRules, PacingParams
 from adrank_pipelines.auction.truth import candidate_ground_truth
 
 

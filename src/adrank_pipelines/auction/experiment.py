@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.auction.book import Accounts, ReplayDay
-from adrank_pipelines.auction.keys import lookup
 from adrank_pipelines.auction.config import AbTestParams, AuctionEvalParams
 from adrank_pipelines.auction.grid import replay
+from adrank_pipelines.auction.keys import lookup
 from adrank_pipelines.monitoring.ab_test import LiftEstimate, cuped, relative_lift, two_proportion_z_test, welch_t_test
 
 CONTROL, TREATMENT = 0, 1

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.auction.book import Accounts, ReplayDay, requests_in_time_order
-from adrank_pipelines.auction.keys import lookup, pair_key
 from adrank_pipelines.auction.config import AuctionEvalParams, AuctionRules, PacingParams
+from adrank_pipelines.auction.keys import lookup, pair_key
 from adrank_pipelines.auction.mechanisms import quality_score
 from adrank_pipelines.auction.pacing import cumulative_target
 
