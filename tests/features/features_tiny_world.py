@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.features.assemble import model_input
+from adrank_pipelines.features.browsing import browse_sequences, with_browse_affinity
 from adrank_pipelines.features.params import CrossParams, TargetStatParams, VocabularyParams
 from adrank_pipelines.features.splits import TRAIN
 from adrank_pipelines.features.vocabulary import Vocabulary, fit_vocabularies
@@ -61,7 +62,28 @@ def make_tables(
     )
     requests = _make_requests(rng, n_users, n_days, requests_per_day)
     impressions = _make_impressions(rng, requests, ads)
-    return {"users": users, "advertisers": advertisers, "ads": ads, "requests": requests, "impressions": impressions}
+    user_events = _make_user_events(rng, n_users, n_days)
+    return {
+        "users": users,
+        "advertisers": advertisers,
+        "ads": ads,
+        "requests": requests,
+        "impressions": impressions,
+        "user_events": user_events,
+    }
+
+
+def _make_user_events(rng: np.random.Generator, n_users: int, n_days: int, per_user: int = 8) -> pd.DataFrame:
+    """Organic views from two days before the ad log to its end, in whole minutes."""
+    n_events = n_users * per_user
+    minutes = rng.integers(-2 * 24 * 60, n_days * 24 * 60, n_events)
+    return pd.DataFrame(
+        {
+            "user_id": np.repeat(np.arange(1, n_users + 1, dtype=np.int64), per_user),
+            "event_time": START + pd.to_timedelta(minutes, unit="min"),
+            "category": pd.array(rng.choice(CATEGORIES, n_events), dtype="str"),
+        }
+    ).sort_values("event_time", kind="stable", ignore_index=True)
 
 
 def _make_requests(rng: np.random.Generator, n_users: int, n_days: int, requests_per_day: int) -> pd.DataFrame:
@@ -113,9 +135,17 @@ def _make_impressions(rng: np.random.Generator, requests: pd.DataFrame, ads: pd.
 
 
 def fitted_model_input(
-    enriched: pd.DataFrame, vocabulary: VocabularyParams, crosses: CrossParams, stats: TargetStatParams
+    enriched: pd.DataFrame,
+    vocabulary: VocabularyParams,
+    crosses: CrossParams,
+    stats: TargetStatParams,
+    tables: dict[str, pd.DataFrame] | None = None,
+    browse_length: int = 8,
 ) -> tuple[dict[str, Vocabulary], pd.DataFrame]:
-    """Vocabularies fitted on the train split and the model input of every row, as the pipeline does."""
+    """Vocabularies fitted on the train split and the model input of every row, as the pipeline does.
+
+    With the raw ``tables`` the rows also get the browsing affinity features.
+    """
     train = enriched.loc[enriched["split"] == TRAIN]
     vocabularies = fit_vocabularies(train, vocabulary.columns, vocabulary.min_count)
     features = model_input(
@@ -127,4 +157,7 @@ def fitted_model_input(
         stats.smoothing_strength,
         stats.initial_prior_ctr,
     )
+    if tables is not None:
+        sequences = browse_sequences(tables["requests"], tables["user_events"], vocabularies["category"], browse_length)
+        features = with_browse_affinity(features, sequences, browse_length)
     return vocabularies, features

@@ -3,6 +3,7 @@ import pandas as pd
 
 from adrank_pipelines.features.ad_features import ad_features
 from adrank_pipelines.features.assemble import split_model_input
+from adrank_pipelines.features.browsing import with_browse_sequences
 from adrank_pipelines.features.enrich import enrich_impressions, train_ad_ids
 from adrank_pipelines.features.params import CrossParams, TargetStatParams, VocabularyParams
 from adrank_pipelines.features.sequences import behaviour_sequences
@@ -15,9 +16,9 @@ SEQUENCE_LENGTH = 4
 VOCABULARY = VocabularyParams(min_count=1)
 
 
-def _features(enriched: pd.DataFrame):
-    vocabularies, features = fitted_model_input(enriched, VOCABULARY, CROSSES, STATS)
-    spec = feature_spec(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, STATS.keys, SEQUENCE_LENGTH, True)
+def _features(enriched: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None):
+    vocabularies, features = fitted_model_input(enriched, VOCABULARY, CROSSES, STATS, tables, SEQUENCE_LENGTH)
+    spec = feature_spec(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, STATS.keys, SEQUENCE_LENGTH, True, SEQUENCE_LENGTH)
     return vocabularies, features, spec
 
 
@@ -33,8 +34,8 @@ def test_enriched_impressions_carry_attributes_split_and_cold_start(tiny_tables,
     assert not tiny_enriched.loc[tiny_enriched["split"] == "train", "is_cold_start_ad"].any()
 
 
-def test_every_spec_column_exists_with_indices_inside_the_embedding_size(tiny_enriched):
-    _, features, spec = _features(tiny_enriched)
+def test_every_spec_column_exists_with_indices_inside_the_embedding_size(tiny_tables, tiny_enriched):
+    _, features, spec = _features(tiny_enriched, tiny_tables)
     for column, entry in spec["categorical"].items():
         assert features[column].between(1, entry["size"] - 1).all(), column
     assert set(spec["numeric"]) <= set(features)
@@ -46,10 +47,17 @@ def test_every_spec_column_exists_with_indices_inside_the_embedding_size(tiny_en
 def test_sequence_spec_matches_the_sequence_table(tiny_tables, tiny_enriched):
     vocabularies, _, spec = _features(tiny_enriched)
     requests = tiny_tables["requests"]
-    sequences = behaviour_sequences(requests, tiny_enriched, vocabularies["category"], SEQUENCE_LENGTH, True)
+    history = behaviour_sequences(requests, tiny_enriched, vocabularies["category"], SEQUENCE_LENGTH, True)
+    sequences = with_browse_sequences(
+        history, requests, tiny_tables["user_events"], vocabularies["category"], SEQUENCE_LENGTH
+    )
     fields = spec["sequences"]["fields"]
     listed = [column for field in fields.values() for column in field["columns"]]
-    length_columns = {spec["sequences"]["length_column"], fields["clicked_ad_id"]["length_column"]}
+    length_columns = {
+        spec["sequences"]["length_column"],
+        fields["clicked_ad_id"]["length_column"],
+        fields["browse_category"]["length_column"],
+    }
     assert set(listed) | length_columns | {"request_id"} == set(sequences)
     assert sequences[fields["category"]["columns"]].max().max() < fields["category"]["size"]
 

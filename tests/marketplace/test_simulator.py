@@ -24,7 +24,7 @@ def _labelled(world) -> pd.DataFrame:
 
 def test_same_seed_gives_identical_tables(test_world_config, test_world):
     again = simulate_marketplace(test_world_config, show_progress=False)
-    for name in ("users", "advertisers", "ads", "requests", "impressions", "truth_impressions", "truth_ads"):
+    for name in ("users", "advertisers", "ads", "requests", "impressions", "user_events", "truth_impressions", "truth_ads"):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(test_world, name))
     assert again.truth_world == test_world.truth_world
 
@@ -137,3 +137,24 @@ def test_an_unknown_drift_category_is_named_in_the_error(test_world_config):
     drift = {**test_world_config.drift.model_dump(), "shifted_categories": ["knitting"]}
     with pytest.raises(ValidationError, match="knitting"):
         _with(test_world_config, drift=drift)
+
+
+def test_browsing_follows_each_users_interests(test_world):
+    events = test_world.user_events
+    assert events["event_time"].is_monotonic_increasing
+    assert set(events["user_id"]) <= set(test_world.users["user_id"])
+    # Views per category of each user, against that user's true interests: heavy users' top category matches.
+    counts = pd.crosstab(events["user_id"], events["category"])
+    interests = test_world.truth_users.set_index("user_id")[[f"interest_{c}" for c in counts.columns]].loc[counts.index]
+    heavy = counts.sum(axis=1) >= 60
+    top_viewed = counts.loc[heavy].to_numpy().argmax(axis=1)
+    top_interest = interests.loc[heavy].to_numpy().argmax(axis=1)
+    assert heavy.sum() > 50
+    assert (top_viewed == top_interest).mean() > 0.7
+
+
+def test_browsing_leaves_the_ad_log_unchanged(test_world_config, test_world):
+    quiet_browsing = {"events_per_user": 5.0, "history_days": 3}
+    quiet = simulate_marketplace(_with(test_world_config, browsing=quiet_browsing), show_progress=False)
+    pd.testing.assert_frame_equal(quiet.impressions, test_world.impressions)
+    assert len(quiet.user_events) < len(test_world.user_events) / 5

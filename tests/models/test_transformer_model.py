@@ -11,6 +11,7 @@ from adrank_pipelines.models.layout import input_layout
 from adrank_pipelines.models.training import ctr_losses, make_optimizers
 from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
 from tests.models.transformer_fixtures import (
+    BROWSE_LENGTH,
     LENGTH,
     SyntheticWorld,
     batch_of,
@@ -55,9 +56,25 @@ def test_values_at_padded_positions_never_change_the_outputs(world: SyntheticWor
         values = sequences[columns].to_numpy()
         noise = {"ad_id": world.ad_features["ad_id"].to_numpy(), "category": [2, 3], "click": [1], "age_hours": [7.0]}[field]
         sequences[columns] = np.where(padded, rng.choice(noise, values.shape), values).astype(values.dtype)
-    assert padded.any()
+    browse_padded = np.arange(BROWSE_LENGTH)[None, :] < (BROWSE_LENGTH - sequences["browse_seq_len"].to_numpy())[:, None]
+    for field, noise in {"browse_category": [2, 3, 4], "browse_age_hours": [9.0, 90.0]}.items():
+        columns = [f"hist_{field}_{slot:02d}" for slot in range(BROWSE_LENGTH)]
+        values = sequences[columns].to_numpy()
+        sequences[columns] = np.where(browse_padded, rng.choice(noise, values.shape), values).astype(values.dtype)
+    assert padded.any() and browse_padded.any()
     changed = built_model_with_sequences(built, world, sequences)
     np.testing.assert_allclose(_ctr_logits(built.model, batch_of(changed, frame)), before, rtol=1e-5, atol=1e-6)
+
+
+def test_organic_views_change_the_outputs(world: SyntheticWorld) -> None:
+    built = built_model(world, tiny_params())
+    frame = world.valid.head(200)
+    sequences = world.sequences.copy()
+    columns = [f"hist_browse_category_{slot:02d}" for slot in range(BROWSE_LENGTH)]
+    sequences[columns] = np.where(sequences[columns].to_numpy() > 0, 5, 0).astype(np.int32)
+    changed = built_model_with_sequences(built, world, sequences)
+    difference = _ctr_logits(built.model, batch_of(changed, frame)) - _ctr_logits(built.model, batch_of(built, frame))
+    assert np.abs(difference).max() > 1e-4
 
 
 def built_model_with_sequences(built, world: SyntheticWorld, sequences):  # noqa: ANN001, ANN201
@@ -71,11 +88,11 @@ def built_model_with_sequences(built, world: SyntheticWorld, sequences):  # noqa
 def test_an_empty_history_gives_finite_outputs(world: SyntheticWorld) -> None:
     built = built_model(world, tiny_params())
     sequences = world.sequences.copy()
-    sequences[["seq_len", "clicked_seq_len"]] = 0
+    sequences[["seq_len", "clicked_seq_len", "browse_seq_len"]] = 0
     sequences[[c for c in sequences.columns if c.startswith("hist_")]] = 0
     empty = built_model_with_sequences(built, world, sequences)
     batch = batch_of(empty, world.valid.head(64))
-    assert bool(batch.requests.padding.all())
+    assert bool(batch.requests.padding.all()) and bool(batch.requests.browse_padding.all())
     with torch.no_grad():
         outputs = empty.model(batch)
         user_vectors = empty.model.user_vectors(batch)

@@ -17,6 +17,7 @@ import pytest
 from adrank_pipelines.models.config import CtrTransformerParams
 
 N_CATEGORIES, N_ADVERTISERS, N_ADS, N_USERS, LENGTH = 4, 6, 48, 120, 6
+BROWSE_LENGTH = 5
 CATEGORY_WORDS = ["shoes", "coffee", "laptops", "travel"]
 
 
@@ -29,8 +30,8 @@ class SyntheticWorld:
     valid: pd.DataFrame
 
 
-def _sequence_columns(field: str) -> list[str]:
-    return [f"hist_{field}_{slot:02d}" for slot in range(LENGTH)]
+def _sequence_columns(field: str, length: int = LENGTH) -> list[str]:
+    return [f"hist_{field}_{slot:02d}" for slot in range(length)]
 
 
 def synthetic_spec() -> dict[str, Any]:
@@ -65,6 +66,16 @@ def synthetic_spec() -> dict[str, Any]:
                     "kind": "raw_id",
                     "embedding_source": "ad_id",
                     "length_column": "clicked_seq_len",
+                },
+                "browse_category": {
+                    "columns": _sequence_columns("browse_category", BROWSE_LENGTH),
+                    "kind": "browse_vocabulary",
+                    "size": N_CATEGORIES + 2,
+                    "length_column": "browse_seq_len",
+                },
+                "browse_age_hours": {
+                    "columns": _sequence_columns("browse_age_hours", BROWSE_LENGTH),
+                    "kind": "browse_numeric",
                 },
             },
         },
@@ -122,6 +133,14 @@ def _sequences(rng: np.random.Generator, ads: pd.DataFrame, request_users: np.nd
     clicked_padding = np.arange(LENGTH)[None, :] < (LENGTH - clicked_lengths)[:, None]
     columns["clicked_seq_len"] = clicked_lengths.astype(np.int32)
     columns |= dict(zip(_sequence_columns("clicked_ad_id"), np.where(clicked_padding, 0, ad_ids).astype(np.int32).T))
+    # Organic views: mostly the favourite category, a few left-padded slots.
+    browse_lengths = rng.integers(1, BROWSE_LENGTH + 1, n)
+    browse_padding = np.arange(BROWSE_LENGTH)[None, :] < (BROWSE_LENGTH - browse_lengths)[:, None]
+    viewed = np.where(rng.random((n, BROWSE_LENGTH)) < 0.7, favourite[request_users][:, None], rng.integers(0, N_CATEGORIES, (n, BROWSE_LENGTH)))
+    columns["browse_seq_len"] = browse_lengths.astype(np.int32)
+    columns |= dict(zip(_sequence_columns("browse_category", BROWSE_LENGTH), np.where(browse_padding, 0, viewed + 2).astype(np.int32).T))
+    browse_age = np.where(browse_padding, 0.0, rng.uniform(0, 500, (n, BROWSE_LENGTH))).astype(np.float32)
+    columns |= dict(zip(_sequence_columns("browse_age_hours", BROWSE_LENGTH), browse_age.T))
     return pd.DataFrame(columns)
 
 

@@ -136,6 +136,18 @@ def make_ground_truth(users: pd.DataFrame, ads: pd.DataFrame, impressions: pd.Da
     }
 
 
+def make_user_events() -> pd.DataFrame:
+    """Two organic views per user, the first a day before the ad log starts (browsing predates it)."""
+    users = np.repeat(_ids(4), 2)
+    return pd.DataFrame(
+        {
+            "user_id": users,
+            "event_time": WINDOW.start + pd.to_timedelta(np.tile([-20.0, 5.0], 4), unit="h"),
+            "category": _str(["travel", "food"] * 4),
+        }
+    )
+
+
 def make_world() -> dict[str, pd.DataFrame]:
     """Fresh raw and truth tables, keyed by their catalog names."""
     users, ads, requests = make_users(), make_ads(), make_requests()
@@ -146,5 +158,6 @@ def make_world() -> dict[str, pd.DataFrame]:
         "ads": ads,
         "requests": requests,
         "impressions": impressions,
+        "user_events": make_user_events(),
         **make_ground_truth(users, ads, impressions),
     }

@@ -128,6 +128,14 @@ def empty_title(world: Tables) -> None:
     world["ads"].loc[1, "title"] = ""
 
 
+def view_by_unknown_user(world: Tables) -> None:
+    world["user_events"].loc[2, "user_id"] = 404
+
+
+def view_after_the_log_ends(world: Tables) -> None:
+    world["user_events"].loc[1, "event_time"] += pd.Timedelta(days=5)
+
+
 BAD_DATA: list[tuple[Callable[[Tables], None], str, str, str, str]] = [
     (drop_click, "impressions", "click", "column_in_dataframe", "columns present"),
     (float_user_ids, "users", "user_id", "dtype('int64')", "float64"),
@@ -151,6 +159,8 @@ BAD_DATA: list[tuple[Callable[[Tables], None], str, str, str, str]] = [
     (day_not_of_event_time, "requests", "day", "whole days from", "'day': 1"),
     (unknown_placement, "requests", "placement", "isin(", "'popup'"),
     (empty_title, "ads", "title", "str_length(1, None)", "'title': ''"),
+    (view_by_unknown_user, "user_events", "user_id", "exists in users.user_id", "'user_id': 404"),
+    (view_after_the_log_ends, "user_events", "event_time", "event_time < 2026-01-07", "row 1:"),
 ]
 
 

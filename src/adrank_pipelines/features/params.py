@@ -98,3 +98,4 @@ class SequenceParams(_StrictModel):
 
     sequence_length: PositiveInt = 20
     include_clicked_history: bool = True
+    browse_length: PositiveInt = Field(default=50, description="last N organic views per request")

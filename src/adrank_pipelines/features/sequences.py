@@ -28,7 +28,7 @@ def sequence_column_names(field: str, length: int) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _History:
+class History:
     """The events of all users sorted by (user, time), and where each request's window sits in them."""
 
     event_rows: np.ndarray  # (n_requests, length) positions into the sorted events, clipped to be valid
@@ -36,9 +36,9 @@ class _History:
     sorted_order: np.ndarray  # sorted position -> row of the events frame
 
 
-def _locate_history(
+def locate_history(
     request_users: np.ndarray, request_times: np.ndarray, event_users: np.ndarray, event_times: np.ndarray, length: int
-) -> _History:
+) -> History:
     """Events must come in tie-break order: a stable sort keeps it among events of one user and instant."""
     # Encode (user, time) as one int64 sort key: user code * number of distinct times + time rank.
     user_codes, _ = pd.factorize(np.concatenate([request_users, event_users]))
@@ -55,17 +55,17 @@ def _locate_history(
     slots = window_end[:, None] - length + np.arange(length)[None, :]
     is_event = slots >= user_start[:, None]
     event_rows = np.clip(slots, 0, max(len(sorted_keys) - 1, 0))
-    return _History(event_rows=event_rows, is_event=is_event, sorted_order=sorted_order)
+    return History(event_rows=event_rows, is_event=is_event, sorted_order=sorted_order)
 
 
-def _gather(history: _History, values: np.ndarray, dtype: type) -> np.ndarray:
+def gather(history: History, values: np.ndarray, dtype: type) -> np.ndarray:
     if len(values) == 0:  # no events at all: every slot is padding, and there is nothing to index
         return np.zeros(history.is_event.shape, dtype=dtype)
     gathered = values[history.sorted_order][history.event_rows]
     return np.where(history.is_event, gathered, 0).astype(dtype)
 
 
-def _wide(field: str, matrix: np.ndarray) -> dict[str, np.ndarray]:
+def wide_columns(field: str, matrix: np.ndarray) -> dict[str, np.ndarray]:
     return dict(zip(sequence_column_names(field, matrix.shape[1]), matrix.T, strict=True))
 
 
@@ -92,20 +92,20 @@ def behaviour_sequences(
     ad_ids = impressions["ad_id"].to_numpy()[tie_order]
     clicks = impressions["click"].to_numpy()[tie_order]
 
-    history = _locate_history(request_users, request_times, event_users, event_times, length)
+    history = locate_history(request_users, request_times, event_users, event_times, length)
     columns[LENGTH_COLUMN] = history.is_event.sum(axis=1).astype(np.int32)
-    columns |= _wide(AD_ID, _gather(history, ad_ids, np.int32))
+    columns |= wide_columns(AD_ID, gather(history, ad_ids, np.int32))
     categories = category_vocabulary.encode(impressions["category"])[tie_order]
-    columns |= _wide(CATEGORY, _gather(history, categories, np.int32))
-    columns |= _wide(CLICK, _gather(history, clicks, np.int32))
-    event_age = (request_times[:, None] - _gather(history, event_times, np.int64)) / NANOSECONDS_PER_HOUR
-    columns |= _wide(AGE_HOURS, np.where(history.is_event, event_age, 0.0).astype(np.float32))
+    columns |= wide_columns(CATEGORY, gather(history, categories, np.int32))
+    columns |= wide_columns(CLICK, gather(history, clicks, np.int32))
+    event_age = (request_times[:, None] - gather(history, event_times, np.int64)) / NANOSECONDS_PER_HOUR
+    columns |= wide_columns(AGE_HOURS, np.where(history.is_event, event_age, 0.0).astype(np.float32))
 
     if include_clicked_history:
         clicked = clicks == 1
-        clicked_history = _locate_history(
+        clicked_history = locate_history(
             request_users, request_times, event_users[clicked], event_times[clicked], length
         )
         columns[CLICKED_LENGTH_COLUMN] = clicked_history.is_event.sum(axis=1).astype(np.int32)
-        columns |= _wide(CLICKED_AD_ID, _gather(clicked_history, ad_ids[clicked], np.int32))
+        columns |= wide_columns(CLICKED_AD_ID, gather(clicked_history, ad_ids[clicked], np.int32))
     return pd.DataFrame(columns)

@@ -16,6 +16,12 @@ from adrank_pipelines.features.assemble import (
     ID_COLUMNS,
     LABEL_COLUMNS,
 )
+from adrank_pipelines.features.browsing import (
+    BROWSE_AGE_HOURS,
+    BROWSE_CATEGORY,
+    BROWSE_LENGTH_COLUMN,
+    BROWSE_NUMERIC_COLUMNS,
+)
 from adrank_pipelines.features.crosses import cross_column_name
 from adrank_pipelines.features.sequences import (
     AD_ID,
@@ -50,7 +56,7 @@ def _categorical_spec(
 
 
 def _sequence_spec(
-    vocabularies: Mapping[str, Vocabulary], length: int, include_clicked_history: bool
+    vocabularies: Mapping[str, Vocabulary], length: int, include_clicked_history: bool, browse_length: int
 ) -> dict[str, Any]:
     fields: dict[str, dict[str, Any]] = {
         AD_ID: {"columns": sequence_column_names(AD_ID, length), "kind": "raw_id", "embedding_source": "ad_id"},
@@ -69,6 +75,14 @@ def _sequence_spec(
             "embedding_source": "ad_id",
             "length_column": CLICKED_LENGTH_COLUMN,
         }
+    # Organic views are a segment of their own length: categories and ages, no ad behind them.
+    fields[BROWSE_CATEGORY] = {
+        "columns": sequence_column_names(BROWSE_CATEGORY, browse_length),
+        "kind": "browse_vocabulary",
+        "size": vocabularies[CATEGORY].size,
+        "length_column": BROWSE_LENGTH_COLUMN,
+    }
+    fields[BROWSE_AGE_HOURS] = {"columns": sequence_column_names(BROWSE_AGE_HOURS, browse_length), "kind": "browse_numeric"}
     return {
         "dataset": "behaviour_sequences",
         "join_key": "request_id",
@@ -87,6 +101,7 @@ def feature_spec(
     target_keys: Sequence[Sequence[str]],
     sequence_length: int,
     include_clicked_history: bool,
+    browse_length: int,
 ) -> dict[str, Any]:
     """Roles of the model-input columns, embedding sizes, and where the behaviour sequences live."""
     return {
@@ -94,6 +109,8 @@ def feature_spec(
         "label_columns": list(LABEL_COLUMNS),
         "split_column": "split",
         "categorical": _categorical_spec(vocabularies, cross_pairs, n_hash_buckets),
-        "numeric": CONTEXT_NUMERIC_COLUMNS + [name for key in target_keys for name in numeric_feature_columns(key)],
-        "sequences": _sequence_spec(vocabularies, sequence_length, include_clicked_history),
+        "numeric": CONTEXT_NUMERIC_COLUMNS
+        + [name for key in target_keys for name in numeric_feature_columns(key)]
+        + BROWSE_NUMERIC_COLUMNS,
+        "sequences": _sequence_spec(vocabularies, sequence_length, include_clicked_history, browse_length),
     }

@@ -75,6 +75,13 @@ class Drift(_Strict):
         return value
 
 
+class Browsing(_Strict):
+    """Organic (non-ad) views that reveal each user's interests, as a platform's behaviour log does."""
+
+    events_per_user: float = Field(ge=0, description="mean organic views per user over the whole log (activity-scaled)")
+    history_days: int = Field(ge=0, description="days of browsing logged before the first ad day")
+
+
 class MarketplaceConfig(_Strict):
     seed: int
     start_date: date
@@ -100,6 +107,7 @@ class MarketplaceConfig(_Strict):
     click_model: ClickModel
     conversion_model: ConversionModel
     economics: Economics
+    browsing: Browsing
     drift: Drift
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from adrank_pipelines.marketplace.browsing import simulate_browsing
 from adrank_pipelines.marketplace.config import MarketplaceConfig
 from adrank_pipelines.marketplace.entities import Entities, make_entities
 from adrank_pipelines.marketplace.ground_truth import GroundTruth
@@ -27,6 +28,7 @@ class MarketplaceTables:
     ads: pd.DataFrame
     requests: pd.DataFrame
     impressions: pd.DataFrame
+    user_events: pd.DataFrame
     truth_impressions: pd.DataFrame
     truth_users: pd.DataFrame
     truth_ads: pd.DataFrame
@@ -95,6 +97,7 @@ def simulate_marketplace(config: MarketplaceConfig, show_progress: bool = True) 
         ads=entities.ads,
         requests=requests,
         impressions=impressions[public_columns],
+        user_events=simulate_browsing(config, entities.users, truth),
         truth_impressions=truth_impressions,
         truth_users=entities.truth_users,
         truth_ads=entities.truth_ads,

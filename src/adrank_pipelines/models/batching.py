@@ -56,6 +56,9 @@ class RequestTensors(_TensorBundle):
     category: torch.Tensor  # (n_requests, length) long, first segment only
     click: torch.Tensor  # (n_requests, length) long
     age_hours: torch.Tensor  # (n_requests, length) float
+    browse_category: torch.Tensor | None = None  # (n_requests, browse_length) long, organic views
+    browse_age_hours: torch.Tensor | None = None  # (n_requests, browse_length) float
+    browse_padding: torch.Tensor | None = None  # (n_requests, browse_length) bool
 
 
 @dataclass(frozen=True)
@@ -158,12 +161,23 @@ def request_tensors(sequences: pd.DataFrame, layout: SequenceLayout, ad_index: A
     )
     raw_ids = np.concatenate([sequences[columns].to_numpy() for columns in layout.segment_ad_columns], axis=1)
     ad_rows = np.where(padding, UNKNOWN_AD_ROW, ad_index.rows(raw_ids.reshape(-1)).reshape(raw_ids.shape))
+    browse: dict[str, torch.Tensor] = {}
+    if layout.browse_length_column is not None:
+        browse_length = len(layout.browse_category_columns)
+        browse = {
+            "browse_category": _long(sequences, layout.browse_category_columns),
+            "browse_age_hours": _tensor(sequences[layout.browse_age_columns].to_numpy(dtype=np.float32)),
+            "browse_padding": torch.from_numpy(
+                _padding_mask(sequences[layout.browse_length_column].to_numpy(), browse_length)
+            ),
+        }
     return RequestTensors(
         ad_rows=torch.from_numpy(ad_rows),
         padding=torch.from_numpy(padding),
         category=_long(sequences, layout.category_columns),
         click=_long(sequences, layout.click_columns),
         age_hours=_tensor(sequences[layout.age_columns].to_numpy(dtype=np.float32)),
+        **browse,
     )
 
 

@@ -25,6 +25,10 @@ class SequenceLayout:
     category_size: int
     click_columns: list[str]
     age_columns: list[str]
+    # Organic views: a segment of their own length, categories and ages only (empty = none logged).
+    browse_category_columns: list[str] = field(default_factory=list)
+    browse_age_columns: list[str] = field(default_factory=list)
+    browse_length_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ def sequence_layout(sequences: Mapping[str, Any]) -> SequenceLayout:
     # fields (category, click, age) describe its slots.
     raw_id_fields.sort(key=lambda entry: "length_column" in entry)
     by_kind = {entry["kind"]: entry for entry in fields.values() if entry["kind"] != "raw_id"}
+    browse = by_kind.get("browse_vocabulary")
     return SequenceLayout(
         length=int(sequences["length"]),
         segment_ad_columns=[list(entry["columns"]) for entry in raw_id_fields],
@@ -72,6 +77,9 @@ def sequence_layout(sequences: Mapping[str, Any]) -> SequenceLayout:
         category_size=int(by_kind["vocabulary"]["size"]),
         click_columns=list(by_kind["flag"]["columns"]),
         age_columns=list(by_kind["numeric"]["columns"]),
+        browse_category_columns=list(browse["columns"]) if browse else [],
+        browse_age_columns=list(by_kind["browse_numeric"]["columns"]) if browse else [],
+        browse_length_column=browse["length_column"] if browse else None,
     )
 
 

@@ -70,6 +70,9 @@ class TransformerCtrModel(nn.Module):
         self.click_embedding = nn.Embedding(2, d_model)
         self.age_embedding = nn.Embedding(N_AGE_BUCKETS, d_model)
         self.history_category_embedding = nn.Embedding(sequences.category_size, d_model)
+        # Organic views: their category, recency and slot; one more segment id marks them apart from ads.
+        self.browse_segment = nn.Parameter(torch.zeros(d_model))
+        self.browse_slot_embedding = nn.Embedding(max(len(sequences.browse_category_columns), 1), d_model)
         self.sequence_encoder = SequenceEncoder(
             d_model, params.n_heads, params.n_layers, params.feedforward_dim, params.attention_dropout
         )
@@ -132,11 +135,31 @@ class TransformerCtrModel(nn.Module):
         extras[:, :length] = first_segment.to(extras.dtype)
         return tokens + extras
 
+    def _browse_tokens(self, requests: RequestTensors) -> torch.Tensor:
+        slots = torch.arange(requests.browse_category.shape[1], device=requests.browse_category.device)
+        age_bucket = torch.log2(1.0 + requests.browse_age_hours.clamp(min=0.0)).long().clamp(max=N_AGE_BUCKETS - 1)
+        return (
+            self.history_category_embedding(requests.browse_category)
+            + self.age_embedding(age_bucket)
+            + self.browse_slot_embedding(slots)
+            + self.browse_segment
+        )
+
     def _encode_requests(self, batch: Batch, ad_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens, padding = self._history_tokens(batch.requests, ad_states), batch.requests.padding
+        """Self-attended ad events, then the organic views as they are.
+
+        The views join the keys of the target attention and the user summary but skip self-attention:
+        they are category-only tokens, and attending over all of them would more than double its cost.
+        """
+        requests = batch.requests
+        tokens, padding = self._history_tokens(requests, ad_states), requests.padding
         # Slots that are padding in every request of the batch change nothing: skip their compute.
         used = ~padding.all(dim=0)
-        return self.sequence_encoder(tokens[:, used], padding[:, used])
+        states, padding = self.sequence_encoder(tokens[:, used], padding[:, used])
+        if requests.browse_category is None:
+            return states, padding
+        views = self._browse_tokens(requests).to(states.dtype)
+        return torch.cat([states, views], dim=1), torch.cat([padding, requests.browse_padding], dim=1)
 
     def _user_hidden(self, batch: Batch, sequence_summary: torch.Tensor) -> torch.Tensor:
         impressions = batch.impressions

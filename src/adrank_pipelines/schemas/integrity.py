@@ -76,6 +76,7 @@ CROSS_TABLE_RULES: tuple[CrossTableRule, ...] = (
     _foreign_key("impressions", "request_id", "requests", "request_id"),
     _foreign_key("impressions", "user_id", "users", "user_id"),
     _foreign_key("impressions", "ad_id", "ads", "ad_id"),
+    _foreign_key("user_events", "user_id", "users", "user_id"),
     *(_copied_from_request(column) for column in COPIED_FROM_REQUEST),
     CrossTableRule(
         (

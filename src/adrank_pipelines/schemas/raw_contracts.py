@@ -10,7 +10,13 @@ from adrank_pipelines.schemas.failures import ContractFailure
 from adrank_pipelines.schemas.integrity import cross_table_failures
 from adrank_pipelines.schemas.pandera_failures import contract_failures
 from adrank_pipelines.schemas.raw_tables import RAW_TABLE_SCHEMAS
-from adrank_pipelines.schemas.time_window import TIMED_TABLES, ObservationWindow, time_window_failures
+from adrank_pipelines.schemas.time_window import (
+    HISTORY_TABLES,
+    TIMED_TABLES,
+    ObservationWindow,
+    history_failures,
+    time_window_failures,
+)
 
 
 def raw_table_failures(
@@ -27,4 +33,7 @@ def raw_table_failures(
     for name in TIMED_TABLES:
         if unusable.isdisjoint({(name, "event_time"), (name, "day")}):
             failures += time_window_failures(name, tables[name], window, max_examples)
+    for name in HISTORY_TABLES:
+        if (name, "event_time") not in unusable:
+            failures += history_failures(name, tables[name], window, max_examples)
     return failures

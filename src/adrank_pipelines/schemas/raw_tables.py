@@ -81,10 +81,19 @@ class ImpressionsSchema(ServedContextSchema):
         return frame["conversion"] <= frame["click"]
 
 
+class UserEventsSchema(ContractModel):
+    """Organic (non-ad) views; they may predate the ad log, so they carry no ``day``."""
+
+    user_id: Series[np.int64] = foreign_key()
+    event_time: Series[pd.Timestamp]
+    category: Series[str] = pa.Field(str_length={"min_value": 1})
+
+
 RAW_TABLE_SCHEMAS: dict[str, type[ContractModel]] = {
     "users": UsersSchema,
     "advertisers": AdvertisersSchema,
     "ads": AdsSchema,
     "requests": RequestsSchema,
     "impressions": ImpressionsSchema,
+    "user_events": UserEventsSchema,
 }

@@ -12,6 +12,8 @@ from adrank_pipelines.schemas.failures import ContractFailure, failure_from_mask
 
 # Tables stamped with an event time (both carry event_time and day).
 TIMED_TABLES = ("requests", "impressions")
+# Behaviour logs may start before the ad log, but never after it ends.
+HISTORY_TABLES = ("user_events",)
 _ONE_DAY = pd.Timedelta(days=1)
 
 
@@ -44,3 +46,9 @@ def time_window_failures(
     day_rule = f"equals whole days from {window.start} to event_time"
     failures += failure_from_mask(dataset, frame, "day", day_rule, frame["day"] != expected_day, max_examples)
     return failures
+
+
+def history_failures(dataset: str, frame: pd.DataFrame, window: ObservationWindow, max_examples: int) -> list[ContractFailure]:
+    """Events after the window's end would be the future of every logged request."""
+    after_end = frame["event_time"] >= window.end
+    return failure_from_mask(dataset, frame, "event_time", f"event_time < {window.end}", after_end, max_examples)

@@ -26,6 +26,7 @@ VALIDATED_INPUTS = {
     "validated_ads": "ads",
     "validated_requests": "requests",
     "validated_impressions": "impressions",
+    "validated_user_events": "user_events",
 }
 OUTPUT_LAYERS = {
     "impressions_enriched": "03_primary",
@@ -38,6 +39,13 @@ OUTPUT_LAYERS = {
     "ad_features": "05_model_input",
     "feature_spec": "05_model_input",
 }
+
+
+class _KeptDataset(MemoryDataset):
+    """Keeps its data after the run, even for outputs that later nodes read (the runner releases those)."""
+
+    def _release(self) -> None:
+        pass
 
 
 def _config(env: str, key: str) -> dict[str, Any]:
@@ -107,7 +115,7 @@ def test_full_run_on_a_tiny_world(drift_enabled):
     raw["marketplace"]["drift"]["enabled"] = drift_enabled
     datasets = {name: MemoryDataset(tables[table]) for name, table in VALIDATED_INPUTS.items()}
     datasets |= {name: MemoryDataset(value) for name, value in _validated_params(raw).items()}
-    datasets |= {name: MemoryDataset() for name in OUTPUT_LAYERS}
+    datasets |= {name: _KeptDataset() for name in OUTPUT_LAYERS}
     catalog = DataCatalog(datasets=datasets)
     SequentialRunner().run(create_pipeline(), catalog)
 

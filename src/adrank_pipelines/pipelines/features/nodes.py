@@ -8,6 +8,7 @@ import pandas as pd
 
 from adrank_pipelines.features.ad_features import ad_features
 from adrank_pipelines.features.assemble import model_input, split_model_input
+from adrank_pipelines.features.browsing import with_browse_affinity, with_browse_sequences
 from adrank_pipelines.features.enrich import enrich_impressions, train_ad_ids
 from adrank_pipelines.features.params import (
     CrossParams,
@@ -47,8 +48,10 @@ def build_vocabularies(impressions_enriched: pd.DataFrame, vocabulary: Vocabular
 def build_model_inputs(
     impressions_enriched: pd.DataFrame,
     vocabularies: dict[str, Any],
+    behaviour_sequences: pd.DataFrame,
     crosses: CrossParams,
     target_stats: TargetStatParams,
+    sequences: SequenceParams,
 ) -> dict[str, pd.DataFrame]:
     features = model_input(
         impressions_enriched,
@@ -59,22 +62,26 @@ def build_model_inputs(
         target_stats.smoothing_strength,
         target_stats.initial_prior_ctr,
     )
-    return split_model_input(features)
+    return split_model_input(with_browse_affinity(features, behaviour_sequences, sequences.browse_length))
 
 
 def build_behaviour_sequences(
     requests: pd.DataFrame,
     impressions_enriched: pd.DataFrame,
+    user_events: pd.DataFrame,
     vocabularies: dict[str, Any],
     sequences: SequenceParams,
 ) -> pd.DataFrame:
-    return behaviour_sequences(
+    """Impression history, clicked history and organic views of each request, one row per request."""
+    category_vocabulary = vocabularies_from_json(vocabularies)["category"]
+    history = behaviour_sequences(
         requests,
         impressions_enriched,
-        vocabularies_from_json(vocabularies)["category"],
+        category_vocabulary,
         sequences.sequence_length,
         sequences.include_clicked_history,
     )
+    return with_browse_sequences(history, requests, user_events, category_vocabulary, sequences.browse_length)
 
 
 def build_ad_features(
@@ -93,4 +100,5 @@ def build_feature_spec(
         target_stats.keys,
         sequences.sequence_length,
         sequences.include_clicked_history,
+        sequences.browse_length,
     )

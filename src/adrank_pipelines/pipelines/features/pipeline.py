@@ -32,8 +32,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "impressions_enriched",
                     "vocabularies",
+                    "behaviour_sequences",
                     "params:features.crosses",
                     "params:features.target_stats",
+                    "params:features.sequences",
                 ],
                 outputs={
                     "train": "model_input_train",
@@ -45,7 +47,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=nodes.build_behaviour_sequences,
-                inputs=["validated_requests", "impressions_enriched", "vocabularies", "params:features.sequences"],
+                inputs=[
+                    "validated_requests",
+                    "impressions_enriched",
+                    "validated_user_events",
+                    "vocabularies",
+                    "params:features.sequences",
+                ],
                 outputs="behaviour_sequences",
                 name="build_behaviour_sequences",
             ),

@@ -14,15 +14,17 @@ logger = logging.getLogger(__name__)
 
 
 def simulate(config: MarketplaceConfig) -> tuple[Any, ...]:
-    """Return users, advertisers, ads, requests, impressions and the four ground-truth entries."""
+    """Return users, advertisers, ads, requests, impressions, user events and the four ground-truth entries."""
     tables = simulate_marketplace(config)
     impressions = tables.impressions
     logger.info(
-        "simulated %d impressions (%d requests, %d users, %d ads): CTR %.4f, conversions per click %.4f",
+        "simulated %d impressions (%d requests, %d users, %d ads, %d browsing events): CTR %.4f, "
+        "conversions per click %.4f",
         len(impressions),
         len(tables.requests),
         len(tables.users),
         len(tables.ads),
+        len(tables.user_events),
         impressions["click"].mean(),
         impressions["conversion"].sum() / max(int(impressions["click"].sum()), 1),
     )
@@ -32,6 +34,7 @@ def simulate(config: MarketplaceConfig) -> tuple[Any, ...]:
         tables.ads,
         tables.requests,
         impressions,
+        tables.user_events,
         tables.truth_impressions,
         tables.truth_users,
         tables.truth_ads,

@@ -17,6 +17,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "ads",
                     "requests",
                     "impressions",
+                    "user_events",
                     "truth_impressions",
                     "truth_users",
                     "truth_ads",

@@ -41,6 +41,7 @@ def enforce_raw_table_contracts(
     ads: pd.DataFrame,
     requests: pd.DataFrame,
     impressions: pd.DataFrame,
+    user_events: pd.DataFrame,
     window: ObservationWindow,
     suite_summary: dict[str, Any],
     report: ContractReportSettings,
@@ -56,6 +57,7 @@ def enforce_raw_table_contracts(
         "ads": ads,
         "requests": requests,
         "impressions": impressions,
+        "user_events": user_events,
     }
     raise_if_any(raw_table_failures(tables, window, report.max_offending_rows) + suite_failures(suite_summary))
     return tables

@@ -10,7 +10,7 @@ from kedro.pipeline import Node, Pipeline
 
 from adrank_pipelines.pipelines.validate import nodes
 
-RAW_TABLES = ("users", "advertisers", "ads", "requests", "impressions")
+RAW_TABLES = ("users", "advertisers", "ads", "requests", "impressions", "user_events")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
