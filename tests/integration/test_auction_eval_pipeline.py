@@ -1,7 +1,8 @@
 """auction_eval on the test environment: the grid, its reports, the A/B readout and MLflow.
 
 Ranked candidates come from the ranking pipeline; this test stands them in with noisy oracles of
-known quality (``auction.synthetic``) so that it exercises auction_eval alone, in seconds.
+known quality (``auction.synthetic``) so that it exercises auction_eval alone, in seconds, without
+training the upstream models.
 """
 
 from __future__ import annotations
@@ -21,23 +22,10 @@ from adrank_pipelines.marketplace import GroundTruth, MarketplaceTables
 
 pytestmark = pytest.mark.integration
 
-_RANKED_ENTRY = """ranked_candidates:
-  type: pandas.ParquetDataset
-  filepath: data/07_model_output/ranked_candidates.parquet
-"""
-
-
-def _catalog_entries(project: Path) -> dict:
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env="test") as session:
-        return session.load_context().config_loader["catalog"]
-
 
 def _write_inputs(project: Path, world: MarketplaceTables) -> None:
     """The test world's validated tables and ground truth, and stand-in ranked candidates, saved
     through the project's own catalog entries (ingest and validate have integration tests of their own)."""
-    if "ranked_candidates" not in _catalog_entries(project):  # before the ranking pipeline is merged
-        (project / "conf" / "test" / "catalog_ranked_candidates.yml").write_text(_RANKED_ENTRY)
     truth = GroundTruth(world.truth_users, world.truth_ads, world.truth_world)
     ranked = noisy_oracle_candidates(
         world.requests, world.ads, truth, world.truth_world["days"]["test_day"],
