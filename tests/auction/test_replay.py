@@ -85,10 +85,16 @@ def test_the_second_slot_shows_the_runner_up_at_the_truths_lower_click_probabili
 
 
 def test_replays_with_the_same_seed_share_their_draws():
-    book = random_book(5)
-    spec, rules, pacing = MechanismSpec(kind="gsp"), AuctionRules(), PacingParams()
-    first, again = (replay_day(book, spec, rules, pacing, hourly_target(), 7) for _ in range(2))
+    book = random_book(5, budget=1e6)  # budgets that never bind: the two mechanisms serve the same top ads
+    rules, pacing = AuctionRules(), PacingParams(kind="none")
+    first, again = (replay_day(book, MechanismSpec(kind="gsp"), rules, pacing, hourly_target(), 7) for _ in range(2))
     assert np.array_equal(first.click, again.click) and np.array_equal(first.price, again.price)
+    # The top slot's draw is the same whether a mechanism sells one slot or four.
+    single = replay_day(book, MechanismSpec(kind="second_price"), rules, pacing, hourly_target(), 7)
+    top = first.slot == 0
+    same_ad = book.ad_id[single.request_row, single.column] == book.ad_id[first.request_row[top], first.column[top]]
+    assert same_ad.all()
+    assert np.array_equal(single.click[same_ad], first.click[top][same_ad])
 
 
 def test_score_to_beat_is_the_nth_best_competitor():

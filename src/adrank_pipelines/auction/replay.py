@@ -75,7 +75,8 @@ def replay_day(
     """Serve every request of ``book`` in time order; ``target`` is the cumulative spend share per step."""
     discounts = slot_discounts_for(mechanism, rules, book)
     n_columns = len(discounts)
-    draws = _draws(book, n_columns, seed)
+    # One uniform per slot of the page, whatever this mechanism sells, so that draws line up across mechanisms.
+    draws = _draws(book, int(book.n_slots.max()) if book.n_requests else 1, seed)
     accounts = book.accounts
     controller = PacingController(accounts.budget, pacing, target)
     shading = Shading(mechanism.shading, len(accounts))
