@@ -1,0 +1,72 @@
+"""Retrieval vectors from a trained transformer CTR model: its ad tower and its user tower.
+
+The model scores relevance as ``user_vector . ad_vector``; indexing the ad vectors and querying with a
+request's user vector retrieves the ads the model itself finds most relevant. A request's query is
+built from its behaviour sequence and the user / context features of its top slot (position 1), the
+slot every request has; it never sees a target ad.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.prepare import (
+    batches_in_order,
+    prepare_ads,
+    prepare_impressions,
+    prepare_requests,
+)
+from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
+
+
+def _two_tower(model: CtrModel) -> TransformerCtrModel:
+    if not isinstance(model, TransformerCtrModel):
+        raise ValueError(
+            f"indexing needs the two-tower transformer CTR model, got {type(model).__name__}: "
+            "train ctr_training with ad text and behaviour sequences"
+        )
+    return model.cpu().eval()
+
+
+def request_queries(model_input: pd.DataFrame) -> pd.DataFrame:
+    """One row per request: its impression in the top position (user and context features of the query)."""
+    if model_input.empty:
+        raise ValueError("the evaluation day's model input (model_input_test) is empty: no requests to query")
+    ordered = model_input.sort_values(["request_id", "position"], kind="stable")
+    return ordered.drop_duplicates("request_id").reset_index(drop=True)
+
+
+@torch.inference_mode()
+def ad_tower_vectors(
+    model: CtrModel, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame | None, batch_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ad ids, (n_ads, relevance_dim) float32 vectors) for every ad, in ``ad_features``' row order."""
+    model = _two_tower(model)
+    ads = prepare_ads(model, ad_features, text_embeddings)
+    ad_ids = ad_features["ad_id"].to_numpy(dtype=np.int64)
+    rows = torch.from_numpy(ads.index.rows(ad_ids))
+    vectors = [model.ad_vectors(ads.tensors, chunk) for chunk in torch.split(rows, batch_size)]
+    return ad_ids, torch.cat(vectors).float().numpy()
+
+
+@torch.inference_mode()
+def user_tower_vectors(
+    model: CtrModel,
+    queries: pd.DataFrame,
+    sequences: pd.DataFrame,
+    ad_features: pd.DataFrame,
+    text_embeddings: pd.DataFrame | None,
+    batch_size: int,
+) -> np.ndarray:
+    """(len(queries), relevance_dim) float32: the user vector of each row of :func:`request_queries`."""
+    model = _two_tower(model)
+    ads = prepare_ads(model, ad_features, text_embeddings)
+    # Only the sequences of the queried requests are converted: cheaper than the whole table.
+    requests = prepare_requests(model, sequences.loc[sequences["request_id"].isin(queries["request_id"])], ads)
+    impressions = prepare_impressions(model, queries, ads, requests)
+    order = torch.arange(len(queries))
+    vectors = [model.user_vectors(batch) for _, batch in batches_in_order(impressions, order, batch_size, requests, ads)]
+    return torch.cat(vectors).float().numpy()
