@@ -1,0 +1,166 @@
+"""Thin adapters between the catalog and the ranking / features domain code: unpack, call, log one line."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+import torch
+
+from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_sides
+from adrank_pipelines.features.params import CrossParams, SequenceParams, TargetStatParams
+from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot, daily_snapshots
+from adrank_pipelines.features.vocabulary import vocabularies_from_json
+from adrank_pipelines.models.calibration import Calibrator
+from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.lightgbm_ranker import HybridRanker, LightGBMRanker
+from adrank_pipelines.ranking.candidates import cap_per_request, check_retrieved
+from adrank_pipelines.ranking.params import CandidateParams, ObjectiveParams, ScoringParams
+from adrank_pipelines.ranking.rank import rank_candidates
+from adrank_pipelines.ranking.report import ranking_report
+from adrank_pipelines.ranking.scoring import CandidateScorer, fit_pctr_calibrators
+
+logger = logging.getLogger(__name__)
+
+
+def select_candidates(retrieved_candidates: pd.DataFrame, candidates: CandidateParams) -> pd.DataFrame:
+    check_retrieved(retrieved_candidates)
+    selected = cap_per_request(retrieved_candidates, candidates.max_per_request)
+    logger.info(
+        "ranking %d of %d retrieved candidates: %d requests, at most %s each",
+        len(selected), len(retrieved_candidates), selected["request_id"].nunique(),
+        candidates.max_per_request or "all",
+    )  # fmt: skip
+    return selected
+
+
+def build_candidate_sides(
+    requests: pd.DataFrame,
+    users: pd.DataFrame,
+    ads: pd.DataFrame,
+    advertisers: pd.DataFrame,
+    ad_features: pd.DataFrame,
+    behaviour_sequences: pd.DataFrame,
+    ranking_candidates: pd.DataFrame,
+    candidates: CandidateParams,
+) -> CandidateSides:
+    sides = candidate_sides(
+        ranking_candidates["request_id"].unique(), requests, users, ads, advertisers, ad_features,
+        behaviour_sequences, candidates.reference_position,
+    )  # fmt: skip
+    logger.info(
+        "candidate sides: %d requests, %d ads, every candidate scored in slot %d",
+        len(sides.requests), len(sides.ads), candidates.reference_position,
+    )  # fmt: skip
+    return sides
+
+
+def build_statistics_snapshots(
+    impressions_enriched: pd.DataFrame, candidate_sides: CandidateSides, target_stats: TargetStatParams
+) -> dict[int, StatisticsSnapshot]:
+    snapshots = daily_snapshots(
+        impressions_enriched,
+        candidate_sides.requests,
+        target_stats.keys,
+        target_stats.smoothing_strength,
+        target_stats.initial_prior_ctr,
+    )
+    logger.info(
+        "statistics snapshots: %s",
+        "; ".join(
+            f"day {day} as of {s.as_of}, {s.n_entries} entries, prior CTR {s.prior_ctr:.4f}"
+            for day, s in snapshots.items()
+        ),
+    )
+    return snapshots
+
+
+def fit_calibrators(
+    lightgbm_predictions: pd.DataFrame,
+    transformer_predictions: pd.DataFrame,
+    model_input_valid: pd.DataFrame,
+    scoring: ScoringParams,
+) -> dict[str, Calibrator]:
+    predictions = {"lightgbm": lightgbm_predictions, "transformer": transformer_predictions}
+    calibrators = fit_pctr_calibrators(predictions, model_input_valid, scoring.calibration)
+    logger.info(
+        "pCTR calibration %s for %s, fitted on %d validation-day impressions",
+        scoring.calibration, sorted(calibrators) or "no model", len(model_input_valid),
+    )  # fmt: skip
+    return calibrators
+
+
+def build_candidate_scorer(
+    lightgbm_model: LightGBMRanker,
+    transformer_ctr_model: CtrModel,
+    hybrid_model: HybridRanker,
+    calibrators: dict[str, Calibrator],
+    behaviour_sequences: pd.DataFrame,
+    ad_features: pd.DataFrame,
+    ad_text_embeddings: pd.DataFrame,
+    scoring: ScoringParams,
+) -> CandidateScorer:
+    scorer = CandidateScorer(
+        scoring.models, lightgbm_model, transformer_ctr_model, hybrid_model, calibrators,
+        behaviour_sequences, ad_features, ad_text_embeddings,
+    )  # fmt: skip
+    logger.info("scoring pCTR with %s; pCVR from the transformer for every model", ", ".join(scoring.models))
+    return scorer
+
+
+def rank(
+    ranking_candidates: pd.DataFrame,
+    candidate_sides: CandidateSides,
+    statistics_snapshots: dict[int, StatisticsSnapshot],
+    vocabularies: dict[str, Any],
+    candidate_scorer: CandidateScorer,
+    crosses: CrossParams,
+    sequences: SequenceParams,
+    candidates: CandidateParams,
+    objective: ObjectiveParams,
+    scoring: ScoringParams,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    torch.set_num_threads(scoring.num_threads)
+    lookups = {
+        day: SnapshotLookup(snapshot, candidate_sides.requests, candidate_sides.ads)
+        for day, snapshot in statistics_snapshots.items()
+    }
+    recipe = FeatureRecipe(
+        vocabularies_from_json(vocabularies), crosses.pairs, crosses.n_hash_buckets, sequences.browse_length
+    )
+    outcome = rank_candidates(
+        ranking_candidates, candidate_sides, lookups, recipe, candidate_scorer, objective,
+        candidates.requests_per_batch,
+    )  # fmt: skip
+    logger.info(
+        "ranked %d candidates of %d requests with %d model(s) in %.1f s (%s)",
+        outcome.n_pairs, outcome.n_requests, len(scoring.models), sum(outcome.seconds.values()),
+        ", ".join(f"{name} {seconds:.1f} s" for name, seconds in outcome.seconds.items()),
+    )  # fmt: skip
+    return outcome.ranked, {"seconds": outcome.seconds}
+
+
+def report_ranking(
+    ranked_candidates: pd.DataFrame,
+    ranking_candidates: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    ranking_timings: dict[str, Any],
+    statistics_snapshots: dict[int, StatisticsSnapshot],
+    candidates: CandidateParams,
+) -> tuple[dict[str, Any], dict[str, list[dict[str, float]]]]:
+    report = ranking_report(
+        ranked_candidates, ranking_candidates, model_input_test, ranking_timings["seconds"],
+        statistics_snapshots, candidates.reference_position,
+    )  # fmt: skip
+    logger.info(
+        "top slot equals the logged winner: %s (winner among the candidates: %.3f)",
+        ", ".join(f"{m} {s['top_equals_logged_winner']:.3f}" for m, s in report["models"].items()),
+        report["references"]["logged_winner_among_candidates"],
+    )  # fmt: skip
+    metrics = {
+        f"ranking_{model}_{name}": [{"value": float(summary[name]), "step": 0}]
+        for model, summary in report["models"].items()
+        for name in ("top_slot_mean_pctr", "top_equals_logged_winner", "scoring_seconds")
+    }
+    return report, metrics

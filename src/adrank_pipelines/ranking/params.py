@@ -1,0 +1,65 @@
+"""Typed parameters of the ranking stage (``params:ranking.candidates``, ``.objective``, ``.scoring``).
+
+Kedro validates the ``params:`` inputs of the ranking nodes against these models, so a typo or an
+out-of-range value fails at start-up with the parameter's name in the message. Nodes take the
+three blocks, never ``params:ranking`` whole: Kedro cannot validate a key and its sub-keys at once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt, model_validator
+
+ModelName = Literal["lightgbm", "transformer", "hybrid"]
+# minmax: (x - min) / (max - min) within the request; rank: the percentile rank within the request
+# (ties share their mean rank); none: the raw values.
+Normalisation = Literal["minmax", "rank", "none"]
+CalibrationChoice = Literal["platt", "isotonic", "none"]
+
+
+class _StrictModel(BaseModel):
+    # A misspelt key must fail loudly instead of silently falling back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CandidateParams(_StrictModel):
+    """Which retrieved candidates are scored, for which slot, in batches of how many requests."""
+
+    # The best N candidates by retrieval rank are scored per request; 0 scores all retrieved.
+    max_per_request: NonNegativeInt = 100
+    # Candidates are scored as if shown in this slot (1 = the top one); the auction discounts lower slots.
+    reference_position: PositiveInt = 1
+    requests_per_batch: PositiveInt = 1000
+
+
+class ObjectiveParams(_StrictModel):
+    """score = alpha * N(pCTR) + beta * N(pCVR) + gamma * N(bid * pCTR), N the per-request normalisation."""
+
+    alpha: NonNegativeFloat = 0.4
+    beta: NonNegativeFloat = 0.3
+    gamma: NonNegativeFloat = 0.3
+    normalisation: Normalisation = "minmax"
+
+    @model_validator(mode="after")
+    def _some_weight_is_positive(self) -> ObjectiveParams:
+        if self.alpha + self.beta + self.gamma <= 0:
+            raise ValueError("ranking.objective: at least one of alpha, beta, gamma must be positive")
+        return self
+
+
+class ScoringParams(_StrictModel):
+    """Which models rank the candidates, and how their pCTR is calibrated."""
+
+    # Each listed model's ranking is written; pCVR comes from the transformer whatever the list says.
+    models: list[ModelName] = Field(default_factory=lambda: ["lightgbm", "transformer", "hybrid"], min_length=1)
+    # Post-hoc pCTR calibration of LightGBM and the transformer, fitted on their validation-day
+    # predictions as ctr_training does; the hybrid's blend is calibrated by construction.
+    calibration: CalibrationChoice = "platt"
+    num_threads: PositiveInt = 2  # torch threads of the transformer
+
+    @model_validator(mode="after")
+    def _models_are_distinct(self) -> ScoringParams:
+        if len(set(self.models)) != len(self.models):
+            raise ValueError(f"ranking.scoring.models lists a model twice: {self.models}")
+        return self
