@@ -103,8 +103,10 @@ def masked_mean(states: torch.Tensor, padding: torch.Tensor) -> torch.Tensor:
 class TargetAttention(nn.Module):
     """Each impression's target ad queries its request's encoded sequence (padding masked).
 
-    Keys and values are projected once per request and only then gathered per impression: several
-    impressions share a request, and the projection is the costly part.
+    Keys and values are projected once per request and never copied per impression: the queries
+    are laid out as (request, k-th impression of the request), so one attention call serves all
+    impressions of a request. Ranking scores hundreds of candidates per request; copying a
+    request's keys and values to each of them made the copy the costliest step of the model.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
@@ -119,18 +121,26 @@ class TargetAttention(nn.Module):
     ) -> torch.Tensor:
         """(batch, d) targets, (requests, slots, d) states, (requests, slots) padding -> (batch, d)."""
         batch, d_model = target.shape
-        slots, head_dim = states.shape[1], d_model // self.n_heads
+        n_requests, slots, head_dim = states.shape[0], states.shape[1], d_model // self.n_heads
         keys, values = self.key_value(states).chunk(2, dim=-1)
 
         def per_head(projected: torch.Tensor) -> torch.Tensor:
-            return projected[request_rows].view(batch, slots, self.n_heads, head_dim).transpose(1, 2)
+            return projected.reshape(n_requests, projected.shape[1], self.n_heads, head_dim).transpose(1, 2)
 
-        query = self.query(target).view(batch, self.n_heads, 1, head_dim)
-        attend = ~padding[request_rows].view(batch, 1, 1, slots)
+        # Rank of each impression among its request's impressions: its query row in the request's block.
+        counts = torch.bincount(request_rows, minlength=n_requests)
+        order = torch.argsort(request_rows, stable=True)
+        first_of_request = torch.cumsum(counts, 0) - counts
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(batch, device=order.device) - first_of_request[request_rows[order]]
+        width = int(counts.max()) if batch else 0
+        queries = target.new_zeros(n_requests, width, d_model).index_put((request_rows, rank), self.query(target))
+        attend = ~padding.view(n_requests, 1, 1, slots)
         attended = F.scaled_dot_product_attention(
-            query, per_head(keys), per_head(values), attn_mask=attend, dropout_p=self.dropout if self.training else 0.0
-        )
-        return self.output(attended.reshape(batch, d_model))
+            per_head(queries), per_head(keys), per_head(values), attn_mask=attend,
+            dropout_p=self.dropout if self.training else 0.0,
+        )  # fmt: skip
+        return self.output(attended.transpose(1, 2).reshape(n_requests, width, d_model)[request_rows, rank])
 
 
 class AdTextTower(nn.Module):
