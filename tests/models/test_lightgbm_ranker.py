@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from adrank_pipelines.models.lightgbm_ranker import (
+    blended_pctr,
     predict_hybrid,
     predict_lightgbm,
     select_features,
@@ -80,3 +81,18 @@ def test_hybrid_refuses_impressions_without_a_transformer_score(world):
     hybrid = train_hybrid(frames["train"], frames["valid"], SPEC, transformer["train"], transformer["valid"], params)
     with pytest.raises(ValueError, match="lacks 10 of"):
         predict_hybrid(hybrid, frames["test"], transformer["test"].iloc[10:])
+
+
+def test_blending_held_scores_equals_predicting_the_hybrid(world):
+    frames, truth = world
+    transformer = {split: noisy_score(truth, frame, noise=0.3) for split, frame in frames.items()}
+    lightgbm = train_lightgbm(frames["train"], frames["valid"], SPEC, FAST)
+    hybrid = train_hybrid(frames["train"], frames["valid"], SPEC, transformer["train"], transformer["valid"],
+                          CtrLightGBMParams(model=FAST), lightgbm=lightgbm)  # fmt: skip
+    test, scores = frames["test"], transformer["test"].set_index("impression_id").loc[frames["test"]["impression_id"]]
+    held = blended_pctr(hybrid, predict_lightgbm(lightgbm, test)["pctr"].to_numpy(), scores["pctr"].to_numpy())
+    np.testing.assert_allclose(held, predict_hybrid(hybrid, test, transformer["test"])["pctr"], rtol=1e-12)
+    feature_hybrid = train_hybrid(frames["train"], frames["valid"], SPEC, transformer["train"], transformer["valid"],
+                                  CtrLightGBMParams(model=FAST, hybrid=HybridParams(method="feature")))  # fmt: skip
+    with pytest.raises(ValueError, match="'feature' hybrid does not blend"):
+        blended_pctr(feature_hybrid, held, held)

@@ -211,6 +211,17 @@ def train_hybrid(
     return HybridRanker("feature", ranker, calibrator=calibrator)
 
 
+def blended_pctr(hybrid: HybridRanker, lightgbm_pctr: np.ndarray, transformer_pctr: np.ndarray) -> np.ndarray:
+    """A ``blend`` hybrid's pCTR from its LightGBM's and the transformer's raw pCTR of the same rows.
+
+    For callers that already hold both scores (ranking scores millions of candidates with both
+    models): the same result as :func:`predict_hybrid` without a second LightGBM pass.
+    """
+    if hybrid.blend is None:
+        raise ValueError(f"a '{hybrid.method}' hybrid does not blend two scores; use predict_hybrid")
+    return hybrid.blend.predict_proba(np.column_stack([logit(lightgbm_pctr), logit(transformer_pctr)]))[:, 1]
+
+
 def predict_hybrid(hybrid: HybridRanker, frame: pd.DataFrame, transformer_pctr: pd.DataFrame) -> pd.DataFrame:
     """impression_id, calibrated pctr of the hybrid for every row of ``frame``."""
     scored = with_transformer_feature(frame, transformer_pctr)

@@ -34,8 +34,8 @@ def _share_matching(firsts: pd.DataFrame, winners: pd.Series) -> float:
     return float((with_winner["ad_id"].to_numpy() == winners.loc[with_winner["request_id"]].to_numpy()).mean())
 
 
-def _model_summary(rows: pd.DataFrame, winners: pd.Series, seconds: float) -> dict[str, float]:
-    top = rows.loc[rows["rank"] == 0]
+def _model_summary(top: pd.DataFrame, winners: pd.Series, seconds: float) -> dict[str, float]:
+    """Summary of one model's first-ranked candidates."""
     return {
         "requests": int(len(top)),
         "top_slot_mean_pctr": float(top["pctr"].mean()),
@@ -54,30 +54,32 @@ def ranking_report(
     snapshots: Mapping[int, StatisticsSnapshot],
     reference_position: int,
 ) -> dict[str, Any]:
-    """Per model the top-slot summary; the references; where the time went; the snapshots used."""
+    """Per model the top-slot summary; the references; where the time went; the snapshots used.
+
+    ``ranked`` holds the ranked candidates, or only their first-ranked rows (all the report reads).
+    """
     winners = logged_winners(logged)
-    scored_pairs = pd.MultiIndex.from_frame(candidates[["request_id", "ad_id"]])
     ranked_requests = winners.index.intersection(pd.Index(candidates["request_id"].unique()))
-    winner_pairs = pd.MultiIndex.from_arrays([ranked_requests, winners.loc[ranked_requests].to_numpy()])
+    is_winner = candidates["ad_id"].to_numpy() == winners.reindex(candidates["request_id"]).to_numpy()
     retrieval_firsts = candidates.loc[candidates["retrieval_rank"] == candidates.groupby("request_id")[
         "retrieval_rank"].transform("min")]  # fmt: skip
-    n_models = ranked["model"].nunique()
+    models = {
+        str(model): _model_summary(top, winners, seconds.get(str(model), 0.0))
+        for model, top in ranked.loc[ranked["rank"] == 0].groupby("model", sort=False)
+    }
     total_seconds = float(sum(seconds.values()))
     return {
         "reference_position": reference_position,
         "requests": int(candidates["request_id"].nunique()),
         "candidates_per_request": float(len(candidates) / max(candidates["request_id"].nunique(), 1)),
-        "models": {
-            str(model): _model_summary(rows, winners, seconds.get(str(model), 0.0))
-            for model, rows in ranked.groupby("model", sort=False)
-        },
+        "models": models,
         "references": {
-            "logged_winner_among_candidates": float(winner_pairs.isin(scored_pairs).mean())
-            if len(winner_pairs) else float("nan"),
+            "logged_winner_among_candidates": candidates.loc[is_winner, "request_id"].nunique() / len(ranked_requests)
+            if len(ranked_requests) else float("nan"),
             "retrieval_first_equals_logged_winner": _share_matching(retrieval_firsts, winners),
         },
         "seconds": {**{name: float(value) for name, value in seconds.items()}, "total": total_seconds},
-        "scored_pairs_per_second": float(len(candidates) * n_models / total_seconds) if total_seconds else np.nan,
+        "scored_pairs_per_second": float(len(candidates) * len(models) / total_seconds) if total_seconds else np.nan,
         "statistics_snapshots": {
             str(day): {"as_of": str(snapshot.as_of), "prior_ctr": snapshot.prior_ctr, "entries": snapshot.n_entries}
             for day, snapshot in snapshots.items()

@@ -17,7 +17,13 @@ import pandas as pd
 
 from adrank_pipelines.models.calibration import Calibrator, fit_calibrator_on_frame
 from adrank_pipelines.models.factory import CtrModel
-from adrank_pipelines.models.lightgbm_ranker import HybridRanker, LightGBMRanker, predict_hybrid, predict_lightgbm
+from adrank_pipelines.models.lightgbm_ranker import (
+    HybridRanker,
+    LightGBMRanker,
+    blended_pctr,
+    predict_hybrid,
+    predict_lightgbm,
+)
 from adrank_pipelines.models.scoring import predict_ctr
 from adrank_pipelines.ranking.params import CalibrationChoice, ModelName
 
@@ -39,6 +45,17 @@ def fit_pctr_calibrators(
             raise ValueError(f"dataset '{name}_predictions' has no '{VALIDATION_SPLIT}' rows to fit a calibrator on")
         calibrators[name] = fit_calibrator_on_frame(on_valid, valid, method)
     return calibrators
+
+
+def blends_this_lightgbm(hybrid: HybridRanker, lightgbm: LightGBMRanker) -> bool:
+    """Whether ``hybrid`` blends the very trees of ``lightgbm`` (ctr_training builds it so), which makes
+    LightGBM's pCTR reusable for it."""
+    ranker = hybrid.ranker
+    return (
+        hybrid.blend is not None
+        and (ranker.features, ranker.best_iteration) == (lightgbm.features, lightgbm.best_iteration)
+        and ranker.booster.model_to_string() == lightgbm.booster.model_to_string()
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ class CandidateScorer:
         self.models = list(models)
         self._lightgbm, self._transformer, self._hybrid = lightgbm, transformer.eval(), hybrid
         self._calibrators = dict(calibrators)
+        self.hybrid_reuses_lightgbm = "hybrid" in self.models and blends_this_lightgbm(hybrid, lightgbm)
         self._sequences, self._ad_features, self._text_embeddings = sequences, ad_features, text_embeddings
 
     def _calibrated(self, name: str, pctr: np.ndarray) -> np.ndarray:
@@ -79,13 +97,16 @@ class CandidateScorer:
         )
         seconds["transformer"] = time.perf_counter() - started
         raw = {"transformer": transformer["pctr"].to_numpy()}
-        if "lightgbm" in self.models:
+        if "lightgbm" in self.models or self.hybrid_reuses_lightgbm:
             started = time.perf_counter()
             raw["lightgbm"] = predict_lightgbm(self._lightgbm, features)["pctr"].to_numpy()
             seconds["lightgbm"] = time.perf_counter() - started
         if "hybrid" in self.models:
             started = time.perf_counter()
-            raw["hybrid"] = predict_hybrid(self._hybrid, features, transformer)["pctr"].to_numpy()
+            if self.hybrid_reuses_lightgbm:
+                raw["hybrid"] = blended_pctr(self._hybrid, raw["lightgbm"], raw["transformer"])
+            else:
+                raw["hybrid"] = predict_hybrid(self._hybrid, features, transformer)["pctr"].to_numpy()
             seconds["hybrid"] = time.perf_counter() - started
         pctr = {name: self._calibrated(name, raw[name]) for name in self.models}
         return CandidateScores(pctr=pctr, pcvr=transformer["pcvr"].to_numpy(), seconds=seconds)

@@ -105,7 +105,10 @@ def build_candidate_scorer(
         scoring.models, lightgbm_model, transformer_ctr_model, hybrid_model, calibrators,
         behaviour_sequences, ad_features, ad_text_embeddings,
     )  # fmt: skip
-    logger.info("scoring pCTR with %s; pCVR from the transformer for every model", ", ".join(scoring.models))
+    logger.info(
+        "scoring pCTR with %s; pCVR from the transformer for every model%s",
+        ", ".join(scoring.models), "; the hybrid blends LightGBM's scores" if scorer.hybrid_reuses_lightgbm else "",
+    )  # fmt: skip
     return scorer
 
 
@@ -120,7 +123,7 @@ def rank(
     candidates: CandidateParams,
     objective: ObjectiveParams,
     scoring: ScoringParams,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     torch.set_num_threads(scoring.num_threads)
     lookups = {
         day: SnapshotLookup(snapshot, candidate_sides.requests, candidate_sides.ads)
@@ -138,11 +141,13 @@ def rank(
         outcome.n_pairs, outcome.n_requests, len(scoring.models), sum(outcome.seconds.values()),
         ", ".join(f"{name} {seconds:.1f} s" for name, seconds in outcome.seconds.items()),
     )  # fmt: skip
-    return outcome.ranked, {"seconds": outcome.seconds}
+    # The report needs only the first-ranked rows: handed over here, the 67M-row table is not read back.
+    first_ranked = outcome.ranked.loc[outcome.ranked["rank"] == 0].reset_index(drop=True)
+    return outcome.ranked, first_ranked, {"seconds": outcome.seconds}
 
 
 def report_ranking(
-    ranked_candidates: pd.DataFrame,
+    first_ranked_candidates: pd.DataFrame,
     ranking_candidates: pd.DataFrame,
     model_input_test: pd.DataFrame,
     ranking_timings: dict[str, Any],
@@ -150,7 +155,7 @@ def report_ranking(
     candidates: CandidateParams,
 ) -> tuple[dict[str, Any], dict[str, list[dict[str, float]]]]:
     report = ranking_report(
-        ranked_candidates, ranking_candidates, model_input_test, ranking_timings["seconds"],
+        first_ranked_candidates, ranking_candidates, model_input_test, ranking_timings["seconds"],
         statistics_snapshots, candidates.reference_position,
     )  # fmt: skip
     logger.info(
