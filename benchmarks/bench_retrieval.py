@@ -1,6 +1,6 @@
 """FAISS retrieval on a 1M-ad synthetic catalog: recall@K against exact search versus query latency.
 
-    .venv/bin/python benchmarks/bench_retrieval.py                 # 1,000,000 ads, ~5-8 minutes on 2 cores
+    .venv/bin/python benchmarks/bench_retrieval.py                 # 1,000,000 ads, a few minutes on 2 cores
     .venv/bin/python benchmarks/bench_retrieval.py --n-ads 100000  # a quick look
 
 The catalog imitates the CTR model's towers: ads are grouped in categories and themes (clustered
@@ -9,7 +9,7 @@ bids are log-normal. The vectors go through the pipeline's own transform (``inde
 ``indexing.bid_weight`` of conf/base), so the benchmark searches what the pipeline would index.
 Exact search (Flat) is the baseline of the same run: every index's recall@K is measured against
 it, and its latency is the denominator of the speed-ups. Single-query latency: one search per
-query; batched: searches of ``--batch-size`` queries. Results: benchmarks/results/retrieval.{json,md}.
+query; batched: searches of ``--batch-size`` queries. Results: benchmarks/results/retrieval.{json,md,png}.
 """
 
 from __future__ import annotations
@@ -28,18 +28,20 @@ from adrank_pipelines.models.config import CtrTransformerParams
 from adrank_pipelines.retrieval.config import IndexingParams, IndexSpec
 from adrank_pipelines.retrieval.evaluation import query_latency_ms, recall_at_k
 from adrank_pipelines.retrieval.index import EXACT, build_index, index_bytes, search, set_search_parameters, use_threads
+from adrank_pipelines.retrieval.report_plots import recall_latency_plot
 from adrank_pipelines.retrieval.vectors import indexed_ad_vectors, indexed_query_vectors
 from adrank_pipelines.settings import CONFIG_LOADER_ARGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
-# Sweeps: each index is built once, then searched with each nprobe. IVF1024: ~1,000 ads per list;
-# more lists would train k-means on far more points (FAISS samples 256 per centroid) than 2 cores
-# finish in minutes. HNSW is left out: building its graph over 1M vectors takes longer still.
-SWEEPS: list[tuple[IndexSpec, list[int]]] = [
-    (IndexSpec(factory="IVF1024,Flat", mips_to_l2=True), [8, 16, 32, 64, 128]),
-    (IndexSpec(factory="IVF1024,Flat"), [16, 32, 64, 128]),
-    (IndexSpec(factory="IVF1024,SQ8", mips_to_l2=True), [16, 32, 64]),
+# Sweeps: each index is built once, then searched with each search-parameter value. IVF1024: ~1,000
+# ads per list; more lists would train k-means on far more points (FAISS samples 256 per centroid)
+# than 2 cores finish in minutes.
+SWEEPS: list[tuple[IndexSpec, str, list[int]]] = [
+    (IndexSpec(factory="IVF1024,Flat", mips_to_l2=True), "nprobe", [8, 16, 32, 64, 128]),
+    (IndexSpec(factory="IVF1024,Flat"), "nprobe", [16, 32, 64, 128]),
+    (IndexSpec(factory="IVF1024,SQ8", mips_to_l2=True), "nprobe", [16, 32, 64]),
+    (IndexSpec(factory="HNSW32", mips_to_l2=True), "ef_search", [500, 1000]),
 ]
 
 
@@ -79,6 +81,7 @@ def synthetic_catalog(
 def _row(spec: IndexSpec, index, build_seconds: float, queries, exact_ids, latency_rows, k, batch) -> dict:  # noqa: ANN001
     return {
         "name": spec.name,
+        **spec.model_dump(),
         "recall_at_k": recall_at_k(search(index, queries, k)[1], exact_ids),
         "latency": query_latency_ms(index, latency_rows, k, batch),
         "build_seconds": build_seconds,
@@ -131,6 +134,15 @@ def _fastest_meeting_target(rows: list[dict]) -> dict | None:
     return max(meeting, key=lambda r: r["speedup_single"], default=None)
 
 
+def write_results(result: dict) -> None:
+    """retrieval.json, retrieval.md and the recall / latency curve, retrieval.png."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "retrieval.json").write_text(json.dumps(result, indent=1))
+    (RESULTS / "retrieval.md").write_text(_markdown(result))
+    title = f"{result['n_ads']:,} synthetic ads, top {result['k']}"
+    recall_latency_plot(result["rows"], result["k"], title).savefig(RESULTS / "retrieval.png", dpi=120)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n-ads", type=int, default=1_000_000)
@@ -153,10 +165,10 @@ def main() -> None:
     exact_ids = search(exact.index, queries, k)[1]
     rows = [_row(EXACT, exact.index, exact.build_seconds, queries, exact_ids, latency_rows, k, args.batch_size)]
     del exact
-    for base, values in SWEEPS:
+    for base, parameter, values in SWEEPS:
         built = build_index(base, vectors, ad_ids)
-        for nprobe in values:
-            spec = base.model_copy(update={"nprobe": nprobe})
+        for value in values:
+            spec = base.model_copy(update={parameter: value})
             set_search_parameters(built.index, spec)
             rows.append(_row(spec, built.index, built.build_seconds, queries, exact_ids, latency_rows, k, args.batch_size))
             print(f"{spec.name}: recall {rows[-1]['recall_at_k']:.4f}, single "
@@ -177,9 +189,7 @@ def main() -> None:
         "rows": rows,
         "target": _fastest_meeting_target(rows),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "retrieval.json").write_text(json.dumps(result, indent=1))
-    (RESULTS / "retrieval.md").write_text(_markdown(result))
+    write_results(result)
     print(_markdown(result))
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
 from tests.conftest import PROJECT_ROOT
 
@@ -31,3 +34,19 @@ def copy_project(target: Path) -> Path:
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(copy_project(tmp_path))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def default_run_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A project copy after one `kedro run --env test` of the whole default graph, made once per test session.
+
+    Tests that only read the run's outputs share it (the full graph is the suite's most expensive run);
+    a test that changes the data or the config must take its own ``project_copy``.
+    """
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        project = copy_project(tmp_path_factory.mktemp("default_run"))
+        monkeypatch.chdir(project)
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, env="test") as session:
+            session.run(pipeline_name="__default__")
+    yield project

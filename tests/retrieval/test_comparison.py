@@ -9,6 +9,7 @@ import pytest
 from adrank_pipelines.retrieval.comparison import Eligibility, Queries, indexing_report, report_metrics
 from adrank_pipelines.retrieval.config import IndexingParams
 from adrank_pipelines.retrieval.index import EXACT, build_index
+from adrank_pipelines.retrieval.report_plots import recall_latency_plot
 from adrank_pipelines.retrieval.retrieve import retrieve_candidates
 from tests.retrieval.vector_fixtures import brute_force_top_k, clustered_ads, queries
 
@@ -70,6 +71,7 @@ def test_report_scores_exact_search_perfectly_and_adds_the_pipelines_index():
     assert list(rows) == ["Flat", "IVF32,Flat nprobe=1", "IVF32,Flat nprobe=32 MIPS->L2"]
     assert rows["Flat"]["recall_at_k"] == 1.0
     assert rows["IVF32,Flat nprobe=1"]["recall_at_k"] < 0.9
+    assert rows["IVF32,Flat nprobe=1"]["short_of_k_share"] > 0 and rows["Flat"]["short_of_k_share"] == 0
     assert rows["IVF32,Flat nprobe=32 MIPS->L2"]["recall_at_k"] == pytest.approx(1.0)
     assert all(row["index_bytes"] > ads.vectors.nbytes for row in rows.values())
     metrics = report_metrics(report)
@@ -89,3 +91,18 @@ def test_a_request_left_without_candidates_counts_below_k():
     pipeline = indexing_report(dropped, ads, day, eligibility, oracle, params)["pipeline"]
     assert pipeline["requests_below_k"] == 1 and pipeline["candidates_per_request"]["min"] == 0
     assert pipeline["oracle_best_ad_share"] == 0.0
+
+
+def test_the_plot_draws_one_curve_per_index_structure():
+    ads, day, eligibility = _day()
+    params = _params({"factory": "IVF32,Flat", "nprobe": 4})
+    candidates = retrieve_candidates(
+        build_index(params.index, ads.vectors, ads.ad_ids).index, day.request_ids, day.vectors, day.contexts,
+        eligibility.ad_table, [], ads, K, batch_size=25,
+    )
+    oracle = pd.DataFrame({"request_id": day.request_ids[:5], "oracle_ad_id": -7})
+    rows = indexing_report(candidates, ads, day, eligibility, oracle, params)["index_types"]
+    figure = recall_latency_plot(rows, K, "test")
+    # Flat, and IVF32,Flat through nprobe 1 and 4: two curves per latency panel.
+    assert [len(axes.lines) for axes in figure.axes] == [2, 2]
+    assert sorted(len(line.get_xdata()) for line in figure.axes[0].lines) == [1, 2]

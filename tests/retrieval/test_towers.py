@@ -11,7 +11,14 @@ import pytest
 import torch
 
 from adrank_pipelines.retrieval.towers import ad_tower_vectors, request_queries, user_tower_vectors
-from tests.models.transformer_fixtures import SyntheticWorld, batch_of, built_model, tiny_params, world  # noqa: F401
+from tests.models.transformer_fixtures import (  # noqa: F401 - world is a fixture
+    SyntheticWorld,
+    batch_of,
+    built_model,
+    tabular_spec,
+    tiny_params,
+    world,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +73,6 @@ def test_the_query_does_not_depend_on_the_impressions_ad(world: SyntheticWorld, 
 
 
 def test_a_model_without_towers_is_refused(world: SyntheticWorld):
-    from tests.models.transformer_fixtures import tabular_spec
-
     tabular = built_model(world, tiny_params(), spec=tabular_spec())
     with pytest.raises(ValueError, match="two-tower transformer"):
         ad_tower_vectors(tabular.model, world.ad_features, None, batch_size=8)

@@ -1,8 +1,9 @@
 """The indexing report: each listed index type against exact search, and the pipeline's own candidates.
 
 Per index type: recall@K of its unfiltered top-K against exact (Flat) search on the same vectors, the
-share of requests whose oracle-best ad (true eCPM) is among its K eligible candidates, single-query and
-batched latency, build time and size. For the pipeline's ``retrieved_candidates``: recall@K against
+share of queries it returns fewer than K ads for, the share of requests whose oracle-best ad (true
+eCPM) is among its K eligible candidates (short results topped up by exact search, as the pipeline
+does), single-query and batched latency, build time and size. For the pipeline's ``retrieved_candidates``: recall@K against
 exact search under the same eligibility, and the same oracle share.
 """
 
@@ -23,7 +24,7 @@ from adrank_pipelines.retrieval.evaluation import (
     share_containing,
 )
 from adrank_pipelines.retrieval.index import EXACT, BuiltIndex, build_index, index_bytes, search, set_search_parameters
-from adrank_pipelines.retrieval.retrieve import AdVectors, retrieve_candidates
+from adrank_pipelines.retrieval.retrieve import MISSING, AdVectors, retrieve_candidates
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,15 @@ def compare_index_types(specs: Sequence[IndexSpec], data: EvaluationSet, params:
     rows = []
     for spec in specs:
         built = cache.get(spec)
+        found = search(built.index, queries, k)[1]
         retrieved = _eligible_top_k(built.index, data.oracle_queries, data, params.latency_batch_size)
         rows.append(
             {
                 "name": spec.name,
                 **spec.model_dump(),
-                "recall_at_k": recall_at_k(search(built.index, queries, k)[1], exact_ids),
+                "recall_at_k": recall_at_k(found, exact_ids),
+                # Fewer than min(K, ads) returned (too few ads probed): retrieval tops these up by exact search.
+                "short_of_k_share": float((found == MISSING).any(axis=1).mean()),
                 "oracle_best_ad_share": _oracle_share(retrieved, data),
                 "latency": query_latency_ms(built.index, queries[: params.latency_queries], k, params.latency_batch_size),
                 "build_seconds": built.build_seconds,

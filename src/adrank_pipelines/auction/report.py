@@ -1,0 +1,80 @@
+"""The mechanism x model comparison: nested results, the oracle's share, and the headline contrasts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from adrank_pipelines.auction.outcomes import EXPECTED, REALISED
+
+HEADLINE_METRICS = ("revenue", "clicks", "advertiser_surplus", "social_welfare")
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: undefined figures (e.g. no budget-bound advertiser) become null."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _metrics(row: pd.Series) -> dict[str, Any]:
+    return {k: _clean(float(v)) for k, v in row.drop(["mechanism", "model", "reading"]).items()}
+
+
+def _expected(outcomes: pd.DataFrame) -> pd.DataFrame:
+    return outcomes.loc[outcomes["reading"] == EXPECTED].set_index(["mechanism", "model"])
+
+
+def _relative(numerator: float, denominator: float) -> float | None:
+    return _clean(float(numerator / denominator)) if denominator else None
+
+
+def comparison_report(
+    outcomes: pd.DataFrame, oracle_name: str, reference_mechanism: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """Every replay's metrics, plus (on expected outcomes) each model's share of the oracle and
+    each mechanism's figures relative to ``reference_mechanism`` for the same model."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    for _, row in outcomes.iterrows():
+        results.setdefault(row["mechanism"], {}).setdefault(row["model"], {})[row["reading"]] = _metrics(row)
+    expected = _expected(outcomes)
+    mechanisms = list(dict.fromkeys(outcomes["mechanism"]))
+    models = list(dict.fromkeys(outcomes["model"]))
+
+    def ratios(mechanism: str, model: str, base: tuple[str, str]) -> dict[str, float | None]:
+        return {m: _relative(expected.at[(mechanism, model), m], expected.at[base, m]) for m in HEADLINE_METRICS}
+
+    share_of_oracle = {
+        mechanism: {model: ratios(mechanism, model, (mechanism, oracle_name)) for model in models}
+        for mechanism in mechanisms
+    }
+    versus_reference = {
+        mechanism: {model: ratios(mechanism, model, (reference_mechanism, model)) for model in models}
+        for mechanism in mechanisms
+        if mechanism != reference_mechanism
+    }
+    return {
+        **context,
+        "mechanisms": mechanisms,
+        "models": models,
+        "oracle": oracle_name,
+        "readings": {
+            EXPECTED: "weighted by the true click / conversion probabilities of the served impressions",
+            REALISED: "seeded click and conversion draws (these drive budgets and pacing)",
+        },
+        "results": results,
+        "share_of_oracle": share_of_oracle,
+        "relative_to_reference_mechanism": {"reference": reference_mechanism, "ratios": versus_reference},
+    }
+
+
+def mlflow_metrics(outcomes: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Headline expected figures per mechanism x model, in kedro-mlflow's metrics shape."""
+    expected = outcomes.loc[outcomes["reading"] == EXPECTED]
+    return {
+        f"{row.mechanism}.{row.model}.{metric}": {"value": float(getattr(row, metric)), "step": 0}
+        for row in expected.itertuples()
+        for metric in (*HEADLINE_METRICS, "budget_utilisation")
+    }

@@ -1,0 +1,189 @@
+"""Read a delimited click log (plain or gzip) into a frame, refusing malformed lines by number.
+
+One physical line is one row (no quoting, blank lines kept), so the frame's index is the file's
+1-based line number and every error can name the line a person has to look at. Text columns come
+back as pandas categoricals (the ids of a 40M-row log fit in memory that way), integer columns as
+nullable ``Int64``; an empty field is missing.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+LINE_INDEX = "line"
+_GZIP_MAGIC = b"\x1f\x8b"
+_INTEGER_PATTERN = "^-?[0-9]+$"
+_BLOCK_BYTES = 16 << 20
+_SHOWN_LINES = 5
+
+
+class ClickLogFormatError(ValueError):
+    """A line of a click-log file breaks the file's layout; the message names the file and the line."""
+
+
+class FileLayout(BaseModel):
+    """How the file is laid out: delimiter, header line or given names, and which columns hold integers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    header: bool = True  # the first line names the columns
+    # Required without a header; with one, the header must match them.
+    column_names: list[str] | None = None
+    integer_columns: list[str] = Field(default_factory=list)  # may be empty, never non-numeric
+
+    @model_validator(mode="after")
+    def _names_known(self) -> FileLayout:
+        if not self.header and not self.column_names:
+            raise ValueError("a click-log file without a header line needs column_names")
+        return self
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == _GZIP_MAGIC
+
+
+def _header_names(path: Path, compressed: bool, delimiter: str) -> list[str]:
+    opener = gzip.open if compressed else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        return handle.readline().rstrip("\r\n").split(delimiter)
+
+
+def _column_names(path: Path, compressed: bool, layout: FileLayout) -> list[str]:
+    if not layout.header:
+        assert layout.column_names is not None  # guaranteed by FileLayout
+        return list(layout.column_names)
+    names = _header_names(path, compressed, layout.delimiter)
+    if layout.column_names is not None and names != layout.column_names:
+        raise ClickLogFormatError(
+            f"{path}, line 1: the header names {names}, the layout expects {layout.column_names}"
+        )
+    unknown = sorted(set(layout.integer_columns) - set(names))
+    if unknown:
+        raise ClickLogFormatError(f"{path}: integer_columns {unknown} are not columns of the file ({names})")
+    return names
+
+
+class _FirstInvalidRow:
+    """pyarrow's invalid-row handler: remember the first line with the wrong field count and stop."""
+
+    def __init__(self) -> None:
+        self.message: str | None = None
+
+    def __call__(self, row: pacsv.InvalidRow) -> str:
+        self.message = (
+            f"line {row.number}: {row.actual_columns} field(s), expected {row.expected_columns}: {row.text[:200]!r}"
+        )
+        return "error"
+
+
+def _batches(
+    path: Path, compressed: bool, names: list[str], kept: list[str], layout: FileLayout
+) -> Iterator[pa.RecordBatch]:
+    invalid = _FirstInvalidRow()
+    options = {
+        "read_options": pacsv.ReadOptions(
+            use_threads=False, block_size=_BLOCK_BYTES, column_names=names, skip_rows=int(layout.header)
+        ),
+        "parse_options": pacsv.ParseOptions(
+            delimiter=layout.delimiter, quote_char=False, ignore_empty_lines=False, invalid_row_handler=invalid
+        ),
+        # Every column as text: a bad integer then fails our check (with its line), not pyarrow's.
+        "convert_options": pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names},
+            include_columns=kept,
+            strings_can_be_null=True,
+            null_values=[""],
+        ),
+    }
+    try:
+        # Opening already parses the first block, so it can fail on a bad line too.
+        yield from pacsv.open_csv(pa.input_stream(str(path), compression="gzip" if compressed else None), **options)
+    except pa.ArrowInvalid as error:
+        if invalid.message is None:
+            raise ClickLogFormatError(f"{path}: {error}") from error
+        raise ClickLogFormatError(f"{path}, {invalid.message}") from error
+
+
+def _lines(mask: np.ndarray, first_line: int) -> list[int]:
+    return (np.flatnonzero(mask)[:_SHOWN_LINES] + first_line).tolist()
+
+
+def _check_batch(batch: pa.RecordBatch, first_line: int, integer_columns: list[str], path: Path) -> None:
+    if batch.num_columns > 1:
+        # A blank line parses as one row of empty fields.
+        blank = np.logical_and.reduce([column.is_null().to_numpy(zero_copy_only=False) for column in batch.columns])
+        if blank.any():
+            line = _lines(blank, first_line)[0]
+            raise ClickLogFormatError(f"{path}, line {line}: empty (no value in any column read)")
+    for name in integer_columns:
+        column = batch.column(name)
+        matches = pc.match_substring_regex(column, _INTEGER_PATTERN).fill_null(True)
+        bad = ~matches.to_numpy(zero_copy_only=False)
+        if bad.any():
+            lines = _lines(bad, first_line)
+            values = pc.filter(column, pa.array(bad)).to_pylist()[:_SHOWN_LINES]
+            shown = ", ".join(f"line {line}: {value!r}" for line, value in zip(lines, values, strict=True))
+            raise ClickLogFormatError(
+                f"{path}, line {lines[0]}: column '{name}' must hold integers; {int(bad.sum())} of lines "
+                f"{first_line}..{first_line + batch.num_rows - 1} do not ({shown})"
+            )
+
+
+def _typed(batch: pa.RecordBatch, integer_columns: list[str]) -> pa.RecordBatch:
+    columns = [
+        pc.cast(batch.column(name), pa.int64()) if name in integer_columns else pc.dictionary_encode(batch.column(name))
+        for name in batch.schema.names
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def read_click_log(
+    path: str | Path, layout: FileLayout, max_rows: int | None = None, skip_columns: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The rows of the file (the first ``max_rows`` when given), indexed by line number, without the
+    ``skip_columns`` (e.g. a unique row id: millions of distinct strings nobody reads); text columns
+    categorical, integer columns ``Int64``. Skipped columns still count when fields are counted.
+
+    Raises:
+        ClickLogFormatError: naming the file and the first offending line: a wrong number of fields,
+            an empty line, a non-integer in an integer column, or a header that differs from the layout.
+        FileNotFoundError: when there is no file at ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no click-log file at {path}")
+    compressed = _is_gzip(path)
+    names = _column_names(path, compressed, layout)
+    unknown = sorted(set(skip_columns) - set(names))
+    if unknown:
+        raise ClickLogFormatError(f"{path}: skip_columns {unknown} are not columns of the file ({names})")
+    kept = [name for name in names if name not in skip_columns]
+    integer_columns = [name for name in layout.integer_columns if name in kept]
+    first_data_line = 1 + int(layout.header)
+    typed: list[pa.RecordBatch] = []
+    n_rows = 0
+    for batch in _batches(path, compressed, names, kept, layout):
+        if max_rows is not None:
+            batch = batch.slice(0, max_rows - n_rows)
+        _check_batch(batch, first_data_line + n_rows, integer_columns, path)
+        typed.append(_typed(batch, integer_columns))
+        n_rows += batch.num_rows
+        if max_rows is not None and n_rows >= max_rows:
+            break
+    if not typed:
+        raise ClickLogFormatError(f"{path}: no data rows")
+    table = pa.Table.from_batches(typed).unify_dictionaries()
+    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    frame.index = pd.RangeIndex(first_data_line, first_data_line + len(frame), name=LINE_INDEX)
+    return frame

@@ -1,0 +1,1 @@
+"""Monitoring: drift statistics, alert rules and A/B test statistics (no Kedro)."""

@@ -1,0 +1,90 @@
+"""The drift report (a JSON-ready summary per window) and the figures MLflow should chart."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from adrank_pipelines.monitoring.alerts import ALERT, OK, WARN
+
+
+def _number(value: Any) -> float | None:
+    """A float for JSON; NaN (undefined statistic) becomes null, which strict JSON readers accept."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _statistic_entry(row: pd.Series) -> dict[str, Any]:
+    return {
+        "value": _number(row["value"]),
+        "reference": _number(row["reference_value"]),
+        "current": _number(row["current_value"]),
+        "reference_window": row["reference_window"],
+        "p_value": _number(row["p_value"]),
+        "severity": row["severity"],
+    }
+
+
+def _feature_summary(features: pd.DataFrame) -> dict[str, Any]:
+    flagged = features.loc[features["severity"] != OK]
+    alerting, report_only = flagged.loc[flagged["alerting"]], flagged.loc[~flagged["alerting"]]
+    psi = features.loc[features["alerting"] & (features["statistic"] == "psi")]
+    top = psi.loc[psi["value"].idxmax()] if len(psi) else None
+    return {
+        "monitored": int(features["subject"].nunique()),
+        "flagged": [
+            {"feature": row["subject"], "source": row["source"], "statistic": row["statistic"],
+             "value": _number(row["value"]), "severity": row["severity"]}
+            for _, row in alerting.iterrows()
+        ],
+        "flagged_sources": sorted({s for source in alerting["source"] for s in source.split(" x ") if s}),
+        "report_only_past_threshold": sorted(set(report_only["subject"])),
+        "max_psi": None if top is None else {"feature": top["subject"], "value": _number(top["value"])},
+    }
+
+
+def drift_report(
+    evaluated: pd.DataFrame,
+    recommendation: dict[str, Any],
+    model: str,
+    windows: Sequence[str],
+    settings: dict[str, Any],
+) -> dict[str, Any]:
+    """Per window: rows, decision, every model-level statistic and the flagged features."""
+    report_windows: dict[str, Any] = {}
+    for window in windows:
+        rows = evaluated.loc[evaluated["window"] == window]
+        if rows.empty:
+            continue
+        model_rows = rows.loc[rows["group"] != "feature"]
+        entry: dict[str, Any] = {"rows": int(rows["n_current"].max()), **recommendation["windows"][window]}
+        for group, group_rows in model_rows.groupby("group", sort=False):
+            entry[group] = {row["statistic"]: _statistic_entry(row) for _, row in group_rows.iterrows()}
+        entry["features"] = _feature_summary(rows.loc[rows["group"] == "feature"])
+        report_windows[window] = entry
+    return {
+        "model": model,
+        "recommendation": recommendation["recommendation"],
+        "based_on_window": recommendation["based_on_window"],
+        "windows": report_windows,
+        "settings": settings,
+    }
+
+
+def drift_metrics(evaluated: pd.DataFrame) -> dict[str, float]:
+    """Flat figures per window for MLflow: alert counts, model-level statistics, the largest feature PSI."""
+    metrics: dict[str, float] = {}
+    alerting = evaluated.loc[evaluated["alerting"]]
+    for window, rows in alerting.groupby("window", sort=False):
+        metrics[f"{window}_alerts"] = float((rows["severity"] == ALERT).sum())
+        metrics[f"{window}_warnings"] = float((rows["severity"] == WARN).sum())
+        feature_psi = rows.loc[(rows["group"] == "feature") & (rows["statistic"] == "psi"), "value"]
+        if len(feature_psi):
+            metrics[f"{window}_max_feature_psi"] = float(feature_psi.max())
+        for row in rows.loc[rows["group"] != "feature"].itertuples(index=False):
+            if not math.isnan(row.value):
+                metrics[f"{window}_{row.group}_{row.statistic}"] = float(row.value)
+    return metrics

@@ -1,0 +1,77 @@
+"""Every notebook under notebooks/ runs headlessly, cell by cell, on the outputs of a test-world run.
+
+Each notebook is copied into the run's project copy and executed there with `KEDRO_ENV=test`, the way
+`kedro jupyter lab --env test` opens it, by a kernel of this very interpreter (the project's venv).
+A notebook's first cell loads the catalog with `%load_ext kedro.ipython` / `%reload_kedro` and prints
+"Kedro environment: <env>", which shows that it read the environment it was given.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from ipykernel.kernelspec import write_kernel_spec
+from nbclient import NotebookClient
+
+from tests.conftest import PROJECT_ROOT
+
+pytestmark = pytest.mark.integration
+
+NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+CELL_TIMEOUT_S = 300
+# walkthrough.ipynb plots each of its sections: the world, the CTR metrics, the auction grid and the drift alerts.
+MIN_FIGURES = {"walkthrough": 4}
+
+
+def _outputs(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+
+
+def _printed(notebook: nbformat.NotebookNode) -> str:
+    return "".join(output.text for output in _outputs(notebook) if output.output_type == "stream")
+
+
+def _figures(notebook: nbformat.NotebookNode) -> int:
+    return sum("image/png" in output.get("data", {}) for output in _outputs(notebook))
+
+
+@pytest.fixture
+def venv_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The notebooks' kernel name, resolved to this interpreter ahead of any user or system kernelspec."""
+    kernels = tmp_path / "jupyter"
+    write_kernel_spec(kernels / "kernels" / "python3")
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels))
+    return "python3"
+
+
+def test_notebooks_are_committed_without_outputs():
+    assert NOTEBOOKS, "notebooks/ holds no notebook"
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        assert notebook.metadata.kernelspec.name == "python3", path.name
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear the outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_runs_on_the_test_world_through_the_catalog(
+    path: Path, default_run_project: Path, venv_kernel: str, monkeypatch: pytest.MonkeyPatch
+):
+    notebooks = default_run_project / "notebooks"
+    notebooks.mkdir(exist_ok=True)
+    shutil.copy(path, notebooks / path.name)
+    notebook = nbformat.read(path, as_version=4)
+    monkeypatch.setenv("KEDRO_ENV", "test")
+
+    # Raises CellExecutionError, naming the cell and its traceback, on the first cell that fails.
+    NotebookClient(
+        notebook, kernel_name=venv_kernel, timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(notebooks)}}
+    ).execute()
+
+    assert "Kedro environment: test" in _printed(notebook)
+    assert _figures(notebook) >= MIN_FIGURES.get(path.stem, 1), "a plotting cell drew nothing"
