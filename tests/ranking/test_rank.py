@@ -91,3 +91,11 @@ def test_batch_size_does_not_change_the_ranking(ranking_inputs):
     all_at_once = rank_candidates(candidates, sides, lookups, recipe, large, ObjectiveParams(), 10_000).ranked
     pd.testing.assert_frame_equal(one_by_one, all_at_once)
     assert len(small.rows_seen) == candidates["request_id"].nunique() and len(large.rows_seen) == 1
+
+
+def test_keeping_the_best_rows_writes_the_head_of_the_full_ranking(ranking_inputs):
+    candidates, sides, lookups, recipe = ranking_inputs
+    full = rank_candidates(candidates, sides, lookups, recipe, KnownScores(), ObjectiveParams(), 5).ranked
+    kept = rank_candidates(candidates, sides, lookups, recipe, KnownScores(), ObjectiveParams(), 5, 3).ranked
+    pd.testing.assert_frame_equal(kept, full.loc[full["rank"] < 3].reset_index(drop=True))
+    assert (kept.groupby(["model", "request_id"]).size() == 3).all()

@@ -28,6 +28,9 @@ class CandidateParams(_StrictModel):
 
     # 0 scores every retrieved candidate; N > 0 only the best N of each request by retrieval rank.
     max_per_request: NonNegativeInt = 0
+    # Rows written per request and model, best first; 0 writes every scored candidate. Scoring all
+    # and keeping the best N shrinks the hand-over to auction_eval without a weaker pre-rank.
+    keep_per_request: NonNegativeInt = 0
     # Candidates are scored as if shown in this slot (1 = the top one); the auction discounts lower slots.
     reference_position: PositiveInt = 1
     requests_per_batch: PositiveInt = 1000

@@ -32,28 +32,37 @@ _DTYPES = {
 
 @dataclass(frozen=True)
 class RankingOutcome:
-    ranked: pd.DataFrame  # RANKED_COLUMNS, sorted by model, request, rank
+    ranked: pd.DataFrame  # RANKED_COLUMNS, sorted by model, request (candidate order), rank
     seconds: dict[str, float]  # features, each model's scoring, objective and ordering
     n_requests: int
     n_pairs: int  # (request, candidate) pairs, each scored by every model
 
 
 class _RankedColumns:
-    """The output columns, model after model, each model's block in candidate-row order."""
+    """The output columns, model after model; in each model's block the requests in candidate order,
+    each request's candidates from best to worst, the first ``keep_per_request`` of them (0: all)."""
 
-    def __init__(self, models: list[str], n_pairs: int) -> None:
-        self.models, self.n_pairs = models, n_pairs
-        self.columns = {name: np.empty(len(models) * n_pairs, dtype) for name, dtype in _DTYPES.items()}
+    def __init__(self, models: list[str], request_ids: np.ndarray, keep_per_request: int) -> None:
+        self.models, self.keep = models, keep_per_request
+        self.request_starts = group_starts(request_ids)
+        sizes = np.diff(np.append(self.request_starts, len(request_ids)))
+        kept = np.minimum(sizes, keep_per_request) if keep_per_request else sizes
+        self.first_output_row = np.concatenate([[0], np.cumsum(kept)])  # per request, in a model's block
+        self.rows_per_model = int(self.first_output_row[-1])
+        self.columns = {name: np.empty(len(models) * self.rows_per_model, dtype) for name, dtype in _DTYPES.items()}
 
     def write(self, model: str, rows: slice, values: Mapping[str, np.ndarray]) -> None:
-        """One model's rows of a batch (whole requests), each request's candidates from best to worst."""
+        """One model's rows of a batch of whole requests (candidate rows ``rows``)."""
         order = np.lexsort((values["rank"], values["request_id"]))
-        offset = self.models.index(model) * self.n_pairs
+        kept = order[values["rank"][order] < self.keep] if self.keep else order
+        first, last = np.searchsorted(self.request_starts, [rows.start, rows.stop])
+        offset = self.models.index(model) * self.rows_per_model
+        output = slice(offset + self.first_output_row[first], offset + self.first_output_row[last])
         for name, column in self.columns.items():
-            column[offset + rows.start : offset + rows.stop] = values[name][order]
+            column[output] = values[name][kept]
 
     def frame(self) -> pd.DataFrame:
-        codes = np.repeat(np.arange(len(self.models), dtype=np.int8), self.n_pairs)
+        codes = np.repeat(np.arange(len(self.models), dtype=np.int8), self.rows_per_model)
         # Taking from a 3-value string array costs ~16 bytes a row; Categorical.astype(str) cost ~100.
         columns = self.columns | {"model": pd.array(self.models, dtype="str").take(codes)}
         return pd.DataFrame({name: columns[name] for name in RANKED_COLUMNS}, copy=False)
@@ -67,11 +76,13 @@ def rank_candidates(
     scorer: CandidateScorer,
     objective: ObjectiveParams,
     requests_per_batch: int,
+    keep_per_request: int = 0,
 ) -> RankingOutcome:
     """Every model's ranking of ``candidates`` (request_id, ad_id, retrieval_rank; sorted by request).
 
     ``snapshots`` maps each request day to its statistics snapshot; ties of the objective go to the
-    better retrieval rank.
+    better retrieval rank. Every candidate is scored; only each request's best ``keep_per_request``
+    are written (0: all).
     """
     request_ids = candidates["request_id"].to_numpy(dtype=np.int64)
     ad_ids = candidates["ad_id"].to_numpy(dtype=np.int64)
@@ -81,7 +92,7 @@ def rank_candidates(
     bids = sides.ads["bid"].to_numpy(dtype=np.float64)[ad_rows]
 
     seconds = dict.fromkeys(["features", *scorer.models, "objective"], 0.0)
-    ranked = _RankedColumns(list(scorer.models), len(candidates))
+    ranked = _RankedColumns(list(scorer.models), request_ids, keep_per_request)
     for day, rows in request_batches(request_ids, days, requests_per_batch):
         started = time.perf_counter()
         features = candidate_features(sides, request_rows[rows], ad_rows[rows], recipe, snapshots[day])

@@ -134,12 +134,12 @@ def rank(
     )
     outcome = rank_candidates(
         ranking_candidates, candidate_sides, lookups, recipe, candidate_scorer, objective,
-        candidates.requests_per_batch,
+        candidates.requests_per_batch, candidates.keep_per_request,
     )  # fmt: skip
     logger.info(
-        "ranked %d candidates of %d requests with %d model(s) in %.1f s (%s)",
+        "ranked %d candidates of %d requests with %d model(s) in %.1f s (%s); %d rows written",
         outcome.n_pairs, outcome.n_requests, len(scoring.models), sum(outcome.seconds.values()),
-        ", ".join(f"{name} {seconds:.1f} s" for name, seconds in outcome.seconds.items()),
+        ", ".join(f"{name} {seconds:.1f} s" for name, seconds in outcome.seconds.items()), len(outcome.ranked),
     )  # fmt: skip
     # The report needs only the first-ranked rows: handed over here, the 67M-row table is not read back.
     first_ranked = outcome.ranked.loc[outcome.ranked["rank"] == 0].reset_index(drop=True)
