@@ -17,6 +17,16 @@ from adrank_pipelines.marketplace.ground_truth import GroundTruth
 from adrank_pipelines.marketplace.vocabulary import ALL_CATEGORIES
 
 _SECONDS_PER_DAY = 86_400
+# Events drawn per step: the interest matrix of a step is events x categories floats, so a 10x world
+# (~48M views) would need ~9 GB at once.
+_EVENTS_PER_CHUNK = 1_000_000
+
+
+def _draw_categories(rng: np.random.Generator, truth: GroundTruth, user_rows: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw of one category per event from that event's interest vector."""
+    cumulative = np.cumsum(truth.interests(user_rows, day), axis=1)
+    uniform = rng.random(len(user_rows))[:, None] * cumulative[:, -1:]
+    return np.minimum((cumulative < uniform).sum(axis=1), len(ALL_CATEGORIES) - 1)
 
 
 def simulate_browsing(config: MarketplaceConfig, users: pd.DataFrame, truth: GroundTruth) -> pd.DataFrame:
@@ -34,17 +44,19 @@ def simulate_browsing(config: MarketplaceConfig, users: pd.DataFrame, truth: Gro
     user_rows = np.repeat(np.arange(len(users)), counts)
     seconds = rng.integers(0, span_days * _SECONDS_PER_DAY, len(user_rows))
     day = seconds // _SECONDS_PER_DAY - browsing.history_days
-    interests = truth.interests(user_rows, day)
-    # Inverse-CDF draw of one category per event from that event's interest vector.
-    cumulative = np.cumsum(interests, axis=1)
-    uniform = rng.random(len(user_rows))[:, None] * cumulative[:, -1:]
-    category = np.minimum((cumulative < uniform).sum(axis=1), len(ALL_CATEGORIES) - 1)
+    category = np.concatenate(
+        [
+            _draw_categories(rng, truth, user_rows[chunk], day[chunk])
+            for chunk in (slice(start, start + _EVENTS_PER_CHUNK) for start in range(0, len(user_rows), _EVENTS_PER_CHUNK))
+        ]
+        or [np.zeros(0, dtype=np.int64)]
+    )
     start = pd.Timestamp(config.start_date) - pd.Timedelta(days=browsing.history_days)
     events = pd.DataFrame(
         {
             "user_id": users["user_id"].to_numpy()[user_rows],
             "event_time": start + pd.to_timedelta(seconds, unit="s"),
-            "category": np.asarray(ALL_CATEGORIES, dtype=object)[category].astype(str),
+            "category": pd.Series(pd.Categorical.from_codes(category, categories=list(ALL_CATEGORIES))).astype("str"),
         }
     )
     return events.sort_values(["event_time", "user_id"], kind="stable", ignore_index=True)
