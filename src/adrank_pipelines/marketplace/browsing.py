@@ -44,12 +44,10 @@ def simulate_browsing(config: MarketplaceConfig, users: pd.DataFrame, truth: Gro
     user_rows = np.repeat(np.arange(len(users)), counts)
     seconds = rng.integers(0, span_days * _SECONDS_PER_DAY, len(user_rows))
     day = seconds // _SECONDS_PER_DAY - browsing.history_days
+    # One step even without events, so concatenate always has an array (an empty one) to join.
+    starts = range(0, max(len(user_rows), 1), _EVENTS_PER_CHUNK)
     category = np.concatenate(
-        [
-            _draw_categories(rng, truth, user_rows[chunk], day[chunk])
-            for chunk in (slice(start, start + _EVENTS_PER_CHUNK) for start in range(0, len(user_rows), _EVENTS_PER_CHUNK))
-        ]
-        or [np.zeros(0, dtype=np.int64)]
+        [_draw_categories(rng, truth, user_rows[s : s + _EVENTS_PER_CHUNK], day[s : s + _EVENTS_PER_CHUNK]) for s in starts]
     )
     start = pd.Timestamp(config.start_date) - pd.Timedelta(days=browsing.history_days)
     events = pd.DataFrame(
