@@ -11,7 +11,13 @@ from adrank_pipelines.models.prepare import prepare_ads
 from adrank_pipelines.models.scoring import candidate_latency_ms, predict_ctr, score_candidates
 from adrank_pipelines.models.text_encoder import ad_text_embeddings
 from adrank_pipelines.models.training import fit_ctr_model, resolve_device
-from tests.models.transformer_fixtures import SyntheticWorld, tabular_spec, tiny_params, world  # noqa: F401
+from tests.models.transformer_fixtures import (
+    SyntheticWorld,
+    synthetic_world,
+    tabular_spec,
+    tiny_params,
+    world,  # noqa: F401 - pytest fixture
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +33,25 @@ def test_the_model_learns_the_click_rule(world: SyntheticWorld, fitted) -> None:
     predictions = predict_ctr(model, world.valid, world.sequences, world.ad_features, text)
     assert roc_auc_score(world.valid["click"], predictions["pctr"]) > 0.65
     assert history[-1]["valid_auc"] > 0.65
+
+
+def test_the_model_learns_which_audience_likes_which_wording_without_ad_ids() -> None:
+    # "premium" creatives attract one audience and repel the other: only a user field x wording
+    # interaction separates them, and with the ad ids excluded nothing can memorise the ads instead.
+    world = synthetic_world(audience_taste=True)
+    params = tiny_params(
+        excluded_columns=["ad_id_idx", "advertiser_id_idx", "user_id_idx", "user_id_x_category_hash"],
+        training={"max_epochs": 4, "learning_rate": 0.01},
+    )
+    text = ad_text_embeddings(world.ad_features, params.text_encoder)
+    model, _ = fit_ctr_model(world.train, world.valid, world.sequences, world.ad_features, text, world.spec, params)
+    valid = world.valid.assign(pctr=predict_ctr(model, world.valid, world.sequences, world.ad_features, text)["pctr"])
+    premium = world.ad_features.set_index("ad_id")["title"].str.contains("premium")
+    valid["premium"] = premium.loc[valid["ad_id"]].to_numpy()
+    mean_pctr = valid.groupby(["audience_idx", "premium"])["pctr"].mean()
+    assert mean_pctr[(2, True)] > 1.5 * mean_pctr[(2, False)]  # the audience that likes "premium"
+    assert mean_pctr[(3, True)] < 0.67 * mean_pctr[(3, False)]  # the one it repels
+    assert roc_auc_score(valid["click"], valid["pctr"]) > 0.7
 
 
 def test_history_has_per_epoch_metrics(fitted) -> None:  # noqa: ANN001

@@ -144,7 +144,12 @@ def _sequences(rng: np.random.Generator, ads: pd.DataFrame, request_users: np.nd
     return pd.DataFrame(columns)
 
 
-def synthetic_world(n_requests: int = 3000, seed: int = 0) -> SyntheticWorld:
+N_AUDIENCES = 2
+
+
+def synthetic_world(n_requests: int = 3000, seed: int = 0, audience_taste: bool = False) -> SyntheticWorld:
+    """``audience_taste``: users also belong to one of two audiences (a user field), and the
+    "premium" wording attracts one audience and repels the other instead of attracting everyone."""
     rng = np.random.default_rng(seed)
     ads = _ad_features(rng)
     favourite = rng.integers(0, N_CATEGORIES, N_USERS)
@@ -155,7 +160,9 @@ def synthetic_world(n_requests: int = 3000, seed: int = 0) -> SyntheticWorld:
     ad_rows = rng.integers(0, N_ADS, len(request_rows))
     users = request_users[request_rows]
     matches = ads["category_idx"].to_numpy()[ad_rows] - 2 == favourite[users]
-    logit = -2.5 + 2.5 * matches + 2.0 * ads["_premium"].to_numpy()[ad_rows]
+    audience = (users % N_AUDIENCES).astype(np.int32)
+    wording_appeal = np.where(audience == 0, 2.0, -2.0) if audience_taste else 2.0
+    logit = -2.5 + 2.5 * matches + wording_appeal * ads["_premium"].to_numpy()[ad_rows]
     clicks = (rng.random(len(logit)) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int8)
     position = np.tile([1, 2], n_requests).astype(np.int32)
     frame = pd.DataFrame(
@@ -180,10 +187,14 @@ def synthetic_world(n_requests: int = 3000, seed: int = 0) -> SyntheticWorld:
             "user_id_ctr": rng.uniform(0.0, 0.1, len(request_rows)).astype(np.float32),
         }
     )
+    spec = synthetic_spec()
+    if audience_taste:
+        frame["audience_idx"] = audience + 2
+        spec["categorical"]["audience_idx"] = {"kind": "vocabulary", "source": ["audience"], "size": N_AUDIENCES + 2}
     train = frame.loc[frame["split"] == "train"].reset_index(drop=True)
     valid = frame.loc[frame["split"] == "valid"].reset_index(drop=True)
     return SyntheticWorld(
-        spec=synthetic_spec(), ad_features=ads.drop(columns="_premium"), sequences=sequences, train=train, valid=valid
+        spec=spec, ad_features=ads.drop(columns="_premium"), sequences=sequences, train=train, valid=valid
     )
 
 
