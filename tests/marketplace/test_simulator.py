@@ -84,6 +84,21 @@ def test_counterfactual_scoring_responds_to_position(test_world):
     assert np.all(at(1) > at(3))
 
 
+def test_logit_components_add_up_to_the_click_probability(test_world):
+    truth = GroundTruth(test_world.truth_users, test_world.truth_ads, test_world.truth_world)
+    n = 40
+    users = test_world.users["user_id"].to_numpy()[:n]
+    ads = test_world.ads["ad_id"].to_numpy()[:n]
+    context = Context(np.full(n, 2), np.full(n, 8), np.zeros(n), np.full(n, "search"), np.full(n, "web"))
+    components = truth.click_logit_components(users, ads, context)
+    logit = sum(components.values())
+    np.testing.assert_allclose(1.0 / (1.0 + np.exp(-logit)), truth.click_probability(users, ads, context))
+    click_model = test_world.truth_world["click_model"]
+    np.testing.assert_allclose(components["position"], -click_model["position_decay"] * np.log(2.0))
+    ad_rows = pd.Series(np.arange(len(test_world.truth_ads)), index=test_world.truth_ads["ad_id"]).loc[ads]
+    np.testing.assert_allclose(components["quality"], test_world.truth_ads["quality"].to_numpy()[ad_rows])
+
+
 def test_ids_alone_carry_much_less_signal_than_the_full_truth(test_world, test_world_config):
     labelled = _labelled(test_world)
     test_day = labelled[labelled["day"] == test_world_config.test_day]

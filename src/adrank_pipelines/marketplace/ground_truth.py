@@ -81,7 +81,8 @@ class GroundTruth:
         dims = self._taste.shape[1]
         return np.einsum("ij,ij->i", self._taste[user_rows], self._ad_theme[ad_rows]) / np.sqrt(dims)
 
-    def click_probability(self, user_id: np.ndarray, ad_id: np.ndarray, context: Context) -> np.ndarray:
+    def click_logit_components(self, user_id: np.ndarray, ad_id: np.ndarray, context: Context) -> dict[str, np.ndarray]:
+        """The additive terms of the true click logit, by name; their sum is the logit."""
         users, ads = self._rows(user_id, ad_id)
         model = self._world["click_model"]
         offer = self._offer_click[ads]
@@ -89,19 +90,22 @@ class GroundTruth:
         platform_category = self._world["platform_category_effects"]
         platform_effect = np.array([platform_category[p] for p in self._world["platforms"]])
         platform_code = pd.Categorical(context.platform, categories=self._world["platforms"]).codes
-        logit = (
-            model["intercept"]
-            + model["interest_weight"] * self._relative_interest(users, ads, context.day)
-            + model["taste_weight"] * self._taste_match(users, ads)
-            + model["offer_weight"] * (offer[:, 0] + offer[:, 1] * self._price_sensitivity[users])
-            + self._quality[ads]
-            + self._propensity[users]
-            - model["position_decay"] * np.log(np.asarray(context.position, dtype=float))
-            + model["hour_amplitude"] * np.cos(2 * np.pi * (np.asarray(context.hour) - 20) / 24)
-            + placement_effect
-            + platform_effect[platform_code, self._ad_category[ads]]
-        )
-        return _sigmoid(logit)
+        intercept = np.full(len(users), float(model["intercept"]))
+        return {
+            "intercept": intercept,
+            "interest": model["interest_weight"] * self._relative_interest(users, ads, context.day),
+            "taste": model["taste_weight"] * self._taste_match(users, ads),
+            "offer": model["offer_weight"] * (offer[:, 0] + offer[:, 1] * self._price_sensitivity[users]),
+            "quality": self._quality[ads],
+            "propensity": self._propensity[users],
+            "position": -model["position_decay"] * np.log(np.asarray(context.position, dtype=float)),
+            "hour": model["hour_amplitude"] * np.cos(2 * np.pi * (np.asarray(context.hour) - 20) / 24),
+            "placement": placement_effect,
+            "platform_category": platform_effect[platform_code, self._ad_category[ads]],
+        }
+
+    def click_probability(self, user_id: np.ndarray, ad_id: np.ndarray, context: Context) -> np.ndarray:
+        return _sigmoid(sum(self.click_logit_components(user_id, ad_id, context).values()))
 
     def conversion_probability(self, user_id: np.ndarray, ad_id: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Probability of a conversion given a click."""
