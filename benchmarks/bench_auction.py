@@ -49,8 +49,12 @@ def _project_params() -> dict:
 
     from adrank_pipelines.settings import CONFIG_LOADER_ARGS
 
-    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base",
-                               merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"])
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env="base",
+        merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
+    )
     return loader["parameters"]
 
 
@@ -118,8 +122,9 @@ def _load_world(raw: Path) -> dict:
         "ads": pd.read_parquet(raw / "ads.parquet"),
         "advertisers": pd.read_parquet(raw / "advertisers.parquet"),
         "impressions": pd.read_parquet(raw / "impressions.parquet", columns=["user_id", "day", "click"]),
-        "truth": GroundTruth(pd.read_parquet(truth_dir / "truth_users.parquet"),
-                             pd.read_parquet(truth_dir / "truth_ads.parquet"), world),
+        "truth": GroundTruth(
+            pd.read_parquet(truth_dir / "truth_users.parquet"), pd.read_parquet(truth_dir / "truth_ads.parquet"), world
+        ),
         "test_day": world["days"]["test_day"],
     }
 
@@ -138,16 +143,38 @@ def bench_replay(world: dict, ranked_path: Path, auction: AuctionEvalParams, ab:
         ranked = pd.read_parquet(ranked_path)
         source = f"ranking pipeline output ({ranked_path.relative_to(PROJECT_ROOT) if ranked_path.is_relative_to(PROJECT_ROOT) else ranked_path})"
     else:
-        ranked = _timed("stand-in candidates", timings, noisy_oracle_candidates, world["requests"], world["ads"],
-                        world["truth"], world["test_day"], STAND_IN_CANDIDATES, STAND_IN_NOISE, 0)
-        source = f"stand-in noisy oracles {STAND_IN_NOISE} (logit noise), {STAND_IN_CANDIDATES} random live ads per request"
+        ranked = _timed(
+            "stand-in candidates",
+            timings,
+            noisy_oracle_candidates,
+            world["requests"],
+            world["ads"],
+            world["truth"],
+            world["test_day"],
+            STAND_IN_CANDIDATES,
+            STAND_IN_NOISE,
+            0,
+        )
+        source = (
+            f"stand-in noisy oracles {STAND_IN_NOISE} (logit noise), {STAND_IN_CANDIDATES} random live ads per request"
+        )
     requests = world["requests"]
     todays = requests.loc[requests["day"] == world["test_day"]]
     start = time.perf_counter()
     truth_frame = _timed("ground truth per candidate", timings, candidate_ground_truth, ranked, todays, world["truth"])
     shifts = position_logit_shifts(truth_frame, todays, world["truth"], int(todays["n_slots"].max()))
-    day, models = _timed("prepare", timings, replay_inputs, ranked, truth_frame, shifts, requests, world["ads"],
-                         world["advertisers"], auction)
+    day, models = _timed(
+        "prepare",
+        timings,
+        replay_inputs,
+        ranked,
+        truth_frame,
+        shifts,
+        requests,
+        world["ads"],
+        world["advertisers"],
+        auction,
+    )
     grid = _timed("grid", timings, run_grid, day, models, auction)
 
     def ab_node():
@@ -189,16 +216,21 @@ def bench_pacing(day, auction: AuctionEvalParams, model: str) -> list[dict]:
         share = log.spend_by_step / accounts.budget
         bound = share[-1] >= auction.pacing_error_min_utilisation
         half_hour = np.argmax(share[:, bound].sum(axis=1) >= 0.5 * share[-1, bound].sum()) if bound.any() else -1
-        rows.append({
-            "pacing": kind, "gain": gain, "budget_scale": scale,
-            "budget_bound_share": float(bound.mean()),
-            "budget_utilisation": realised["budget_utilisation"],
-            "pacing_error": realised["pacing_error"],
-            "exhausted_share": realised["budget_exhausted_share"],
-            "hour_half_of_bound_spend": float((half_hour + 1) * auction.pacing.step_minutes / 60),
-            "expected_revenue": expected["revenue"], "expected_welfare": expected["social_welfare"],
-            "withdrawn_impressions": realised["withdrawn_impressions"],
-        })
+        rows.append(
+            {
+                "pacing": kind,
+                "gain": gain,
+                "budget_scale": scale,
+                "budget_bound_share": float(bound.mean()),
+                "budget_utilisation": realised["budget_utilisation"],
+                "pacing_error": realised["pacing_error"],
+                "exhausted_share": realised["budget_exhausted_share"],
+                "hour_half_of_bound_spend": float((half_hour + 1) * auction.pacing.step_minutes / 60),
+                "expected_revenue": expected["revenue"],
+                "expected_welfare": expected["social_welfare"],
+                "withdrawn_impressions": realised["withdrawn_impressions"],
+            }
+        )
         print(f"  pacing {kind} gain {gain} scale {scale}: error {realised['pacing_error']:.3f}", flush=True)
     return rows
 
@@ -245,7 +277,9 @@ def _kernel_md(kernel: dict) -> list[str]:
     for name, r in kernel.items():
         if name == "python_loop_second_price":
             continue
-        lines.append(f"| {name} | {r['median_s']:.3f} | {r['auctions_per_s']:,.0f} | {r['auctions_per_s'] / python['auctions_per_s']:.0f} |")
+        lines.append(
+            f"| {name} | {r['median_s']:.3f} | {r['auctions_per_s']:,.0f} | {r['auctions_per_s'] / python['auctions_per_s']:.0f} |"
+        )
     lines += [
         f"| plain-Python loop, second price (baseline) | | {python['auctions_per_s']:,.0f} | 1 |",
         "",
@@ -341,10 +375,16 @@ def write_results(results: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sections", nargs="+", default=["kernel", "replay", "pacing", "coverage"],
-                        choices=["kernel", "replay", "pacing", "coverage"])
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=["kernel", "replay", "pacing", "coverage"],
+        choices=["kernel", "replay", "pacing", "coverage"],
+    )
     parser.add_argument("--raw", type=Path, default=PROJECT_ROOT / "data" / "01_raw")
-    parser.add_argument("--ranked", type=Path, default=PROJECT_ROOT / "data" / "07_model_output" / "ranked_candidates.parquet")
+    parser.add_argument(
+        "--ranked", type=Path, default=PROJECT_ROOT / "data" / "07_model_output" / "ranked_candidates.parquet"
+    )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--coverage-seeds", type=int, default=200)
     args = parser.parse_args()
@@ -367,8 +407,9 @@ def main() -> None:
             results["pacing"] = bench_pacing(day, auction, ab.treatment_model)
         if "coverage" in args.sections:
             print("coverage", flush=True)
-            results["coverage"] = bench_coverage(day, auction, ab, world["impressions"], world["test_day"],
-                                                 args.coverage_seeds)
+            results["coverage"] = bench_coverage(
+                day, auction, ab, world["impressions"], world["test_day"], args.coverage_seeds
+            )
     write_results(results)
     print((RESULTS / "auction.md").read_text())
 

@@ -92,7 +92,11 @@ def _ceilings(loaded: dict[str, Any], test: pd.DataFrame, context: Context) -> l
         ("interests estimated from the organic views before the test day", estimated, truth_ads),
         ("+ tastes and price sensitivity at their country x age segment's mean", segment_tastes, truth_ads),
         ("+ no individual click propensity", no_propensity, truth_ads),
-        ("+ ad quality only as far as the creative's clarity shows it", no_propensity, truth_ads.assign(quality=clarity)),
+        (
+            "+ ad quality only as far as the creative's clarity shows it",
+            no_propensity,
+            truth_ads.assign(quality=clarity),
+        ),
     ]
     clicks, user_id, ad_id = test["click"].to_numpy(), test["user_id"].to_numpy(), test["ad_id"].to_numpy()
     ceilings = []
@@ -103,7 +107,9 @@ def _ceilings(loaded: dict[str, Any], test: pd.DataFrame, context: Context) -> l
 
 
 def _model_logit(predictions: pd.DataFrame, impression_ids: pd.Series) -> np.ndarray:
-    pctr = predictions.drop_duplicates("impression_id").set_index("impression_id")["pctr"].loc[impression_ids].to_numpy()
+    pctr = (
+        predictions.drop_duplicates("impression_id").set_index("impression_id")["pctr"].loc[impression_ids].to_numpy()
+    )
     pctr = np.clip(pctr, 1e-7, 1 - 1e-7)
     return np.log(pctr / (1 - pctr))
 

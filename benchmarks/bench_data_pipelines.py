@@ -68,7 +68,10 @@ def run_scale(scale: int) -> dict:
         for stage in STAGES:
             done = subprocess.run(
                 [sys.executable, "-c", _STAGE_SCRIPT, str(project), stage, json.dumps({"marketplace": sizes})],
-                cwd=project, capture_output=True, text=True, check=False,
+                cwd=project,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if done.returncode != 0:
                 raise RuntimeError(f"stage {stage} at scale {scale} failed:\n{done.stderr[-4000:]}")
@@ -100,7 +103,10 @@ def _markdown(report: dict) -> str:
             f"| {s['features']['seconds']:.1f} | {r['total_seconds']:.1f} | {r['rows_per_second']:,.0f} | {r['peak_mib']:,.0f} |"
         )
     if "cost_growth" in report:
-        lines += ["", f"Seconds per row at the largest scale / at 1x: {report['cost_growth']:.2f} (<= 1 means linear or better)."]
+        lines += [
+            "",
+            f"Seconds per row at the largest scale / at 1x: {report['cost_growth']:.2f} (<= 1 means linear or better).",
+        ]
     return "\n".join(lines) + "\n"
 
 

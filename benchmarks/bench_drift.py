@@ -43,8 +43,12 @@ RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 SPLITS = ("train", "valid", "test", "drift")
 
 # What each injected shift (marketplace.drift in parameters_ingest.yml) touches: (group, subject, statistic).
-_CATEGORY_CROSSES = ["country_x_category_hash", "age_bucket_x_category_hash", "platform_x_category_hash",
-                     "hour_x_category_hash"]
+_CATEGORY_CROSSES = [
+    "country_x_category_hash",
+    "age_bucket_x_category_hash",
+    "platform_x_category_hash",
+    "hour_x_category_hash",
+]
 TOUCHED = {
     "platform mix": [("feature", "platform_idx", "psi"), ("feature", "platform_x_category_hash", "psi")],
     "category interest": [("feature", "category_idx", "psi"), ("label", "click", "ctr_change")],
@@ -62,8 +66,12 @@ def _parameters(env: str) -> DriftParams:
 
     from adrank_pipelines.settings import CONFIG_LOADER_ARGS
 
-    loader = OmegaConfigLoader(str(PROJECT_ROOT / "conf"), base_env="base", default_run_env=env,
-                               merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"])
+    loader = OmegaConfigLoader(
+        str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env=env,
+        merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
+    )
     return DriftParams.model_validate({**loader["parameters"]["drift"], "model": "baseline"})
 
 
@@ -79,9 +87,22 @@ def _project_copy(workdir: Path) -> Path:
 def _simulate(project: Path, seed: int, env: str) -> float:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--env", env, "--pipelines", "ingest,validate,features",
-         "--params", f"marketplace.seed={seed}"],
-        cwd=project, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "kedro",
+            "run",
+            "--env",
+            env,
+            "--pipelines",
+            "ingest,validate,features",
+            "--params",
+            f"marketplace.seed={seed}",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT / "src")},
     )
     if done.returncode != 0:
@@ -97,15 +118,15 @@ def _model_inputs(project: Path) -> tuple[dict[str, pd.DataFrame], dict]:
 
 def _baseline_predictions(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     model = fit_baseline(frames["train"])
-    return pd.concat([predict_baseline(model, frame).assign(split=split) for split, frame in frames.items()],
-                     ignore_index=True)
+    return pd.concat(
+        [predict_baseline(model, frame).assign(split=split) for split, frame in frames.items()], ignore_index=True
+    )
 
 
 def _evaluate(frames: dict[str, pd.DataFrame], spec: dict, params: DriftParams) -> pd.DataFrame:
     profile = nodes.fit_reference(frames["train"], spec, params)
     features = nodes.compute_feature_drift(profile, frames["test"], frames["drift"])
-    model, _ = nodes.compute_model_drift(*(frames[s] for s in SPLITS), params,
-                                          baseline=_baseline_predictions(frames))
+    model, _ = nodes.compute_model_drift(*(frames[s] for s in SPLITS), params, baseline=_baseline_predictions(frames))
     evaluated, _, _ = nodes.evaluate_alert_rules(features, model, params)
     return evaluated
 
@@ -114,8 +135,10 @@ def _seed_result(seed: int, evaluated: pd.DataFrame, simulate_seconds: float) ->
     flags = evaluated.loc[evaluated["alerting"]].set_index(["window", "group", "subject", "statistic"])
     severity = flags["severity"]
     detection = {
-        shift: {f"{group}:{subject}:{statistic}": severity.get(("drift", group, subject, statistic), "missing")
-                for group, subject, statistic in touched}
+        shift: {
+            f"{group}:{subject}:{statistic}": severity.get(("drift", group, subject, statistic), "missing")
+            for group, subject, statistic in touched
+        }
         for shift, touched in TOUCHED.items()
     }
     test = flags.xs("test", level="window")
@@ -124,17 +147,22 @@ def _seed_result(seed: int, evaluated: pd.DataFrame, simulate_seconds: float) ->
         "simulate_seconds": simulate_seconds,
         "detected": {shift: all(s in {"warn", "alert"} for s in found.values()) for shift, found in detection.items()},
         "touched_severity": detection,
-        "drift_values": {key: float(flags["value"].get(("drift", *key.split(":")), np.nan))
-                         for found in detection.values() for key in found},
+        "drift_values": {
+            key: float(flags["value"].get(("drift", *key.split(":")), np.nan))
+            for found in detection.values()
+            for key in found
+        },
         "drift_alerts": int((severity.xs("drift", level="window") == "alert").sum()),
         "test_alerts": [":".join(index) for index in test.index[test["severity"] == "alert"]],
         "test_warnings": [":".join(index) for index in test.index[test["severity"] == "warn"]],
     }
 
 
-def _naive_statistics(reference: pd.DataFrame, current: pd.DataFrame, categorical: list[str],
-                      numeric: list[str]) -> dict[str, float]:
+def _naive_statistics(
+    reference: pd.DataFrame, current: pd.DataFrame, categorical: list[str], numeric: list[str]
+) -> dict[str, float]:
     """The textbook way: pandas quantile bins and value counts per call, scipy's KS on raw arrays."""
+
     def psi(ref_shares: pd.Series, cur_shares: pd.Series) -> float:
         ref, cur = ref_shares.align(cur_shares, fill_value=0.0)
         ref, cur = np.maximum(ref.to_numpy(), 1e-4), np.maximum(cur.to_numpy(), 1e-4)
@@ -146,8 +174,10 @@ def _naive_statistics(reference: pd.DataFrame, current: pd.DataFrame, categorica
     for name in numeric:
         _, edges = pd.qcut(reference[name], q=10, retbins=True, duplicates="drop")
         edges[0], edges[-1] = -np.inf, np.inf
-        out[name] = psi(pd.cut(reference[name], edges).value_counts(normalize=True),
-                        pd.cut(current[name], edges).value_counts(normalize=True))
+        out[name] = psi(
+            pd.cut(reference[name], edges).value_counts(normalize=True),
+            pd.cut(current[name], edges).value_counts(normalize=True),
+        )
         out[f"{name}_ks"] = ks_2samp(reference[name], current[name], method="asymp").statistic
     return out
 
@@ -186,40 +216,67 @@ def speed(frames: dict[str, pd.DataFrame], spec: dict, params: DriftParams, repe
 def _markdown(report: dict) -> str:
     seeds = report["seeds"]
     n = len(seeds)
-    lines = [f"# drift monitoring ({report['measured_at']}, {report['machine']})", "",
-             f"World of env `{report['env']}`, seeds {[s['seed'] for s in seeds]}; monitored model: the baseline "
-             "(logistic regression on the ad's past CTR and the position) scored on every window.", "",
-             "## Detection on the drift window (warn or alert on every statistic the shift touches)", "",
-             "| injected shift | touched statistics | seeds detected |", "|---|---|---|"]
+    lines = [
+        f"# drift monitoring ({report['measured_at']}, {report['machine']})",
+        "",
+        f"World of env `{report['env']}`, seeds {[s['seed'] for s in seeds]}; monitored model: the baseline "
+        "(logistic regression on the ad's past CTR and the position) scored on every window.",
+        "",
+        "## Detection on the drift window (warn or alert on every statistic the shift touches)",
+        "",
+        "| injected shift | touched statistics | seeds detected |",
+        "|---|---|---|",
+    ]
     for shift, touched in TOUCHED.items():
         detected = sum(s["detected"][shift] for s in seeds)
         names = ", ".join(f"{subject} {statistic}" for _, subject, statistic in touched)
         lines.append(f"| {shift} | {names} | {detected} / {n} |")
-    lines += ["", "| seed | " + " | ".join(k.split(":", 1)[1] for k in seeds[0]["drift_values"]) + " |",
-              "|---|" + "---|" * len(seeds[0]["drift_values"])]
+    lines += [
+        "",
+        "| seed | " + " | ".join(k.split(":", 1)[1] for k in seeds[0]["drift_values"]) + " |",
+        "|---|" + "---|" * len(seeds[0]["drift_values"]),
+    ]
     for s in seeds:
-        cells = [f"{v:.3f} ({sev[0]})" for v, sev in zip(
-            s["drift_values"].values(),
-            [sev for found in s["touched_severity"].values() for sev in found.values()])]
+        cells = [
+            f"{v:.3f} ({sev[0]})"
+            for v, sev in zip(
+                s["drift_values"].values(), [sev for found in s["touched_severity"].values() for sev in found.values()]
+            )
+        ]
         lines.append(f"| {s['seed']} | " + " | ".join(cells) + " |")
-    lines += ["", "(value and severity: w = warn, a = alert, o = ok)", "",
-              "## False alarms on the clean test day", "",
-              "| seed | alert-level flags | warn-level flags | drift-window alerts |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "(value and severity: w = warn, a = alert, o = ok)",
+        "",
+        "## False alarms on the clean test day",
+        "",
+        "| seed | alert-level flags | warn-level flags | drift-window alerts |",
+        "|---|---|---|---|",
+    ]
     for s in seeds:
-        lines.append(f"| {s['seed']} | {len(s['test_alerts'])} {s['test_alerts'] or ''} | "
-                     f"{len(s['test_warnings'])} {s['test_warnings'] or ''} | {s['drift_alerts']} |")
+        lines.append(
+            f"| {s['seed']} | {len(s['test_alerts'])} {s['test_alerts'] or ''} | "
+            f"{len(s['test_warnings'])} {s['test_warnings'] or ''} | {s['drift_alerts']} |"
+        )
     lines.append(f"\nSeeds with an alert on the test day: {sum(bool(s['test_alerts']) for s in seeds)} / {n}.")
     if "speed" in report:
         sp = report["speed"]
-        lines += ["", "## Speed", "",
-                  f"{sp['rows_per_window']:,} rows per window, {sp['categorical_features']} categorical + "
-                  f"{sp['numeric_features']} numeric features, median of {report['repeats']}:", "",
-                  "| step | seconds |", "|---|---|",
-                  f"| fit the reference profile | {sp['fit_reference_seconds']:.1f} |",
-                  f"| compare one window | {sp['compare_window_seconds']:.1f} |",
-                  f"| total (target <= 60) | {sp['total_seconds']:.1f} |",
-                  f"| pandas / scipy baseline, same statistics | {sp['naive_seconds']:.1f} |", "",
-                  f"Baseline / ours: {sp['speedup_vs_naive']:.2f}x."]
+        lines += [
+            "",
+            "## Speed",
+            "",
+            f"{sp['rows_per_window']:,} rows per window, {sp['categorical_features']} categorical + "
+            f"{sp['numeric_features']} numeric features, median of {report['repeats']}:",
+            "",
+            "| step | seconds |",
+            "|---|---|",
+            f"| fit the reference profile | {sp['fit_reference_seconds']:.1f} |",
+            f"| compare one window | {sp['compare_window_seconds']:.1f} |",
+            f"| total (target <= 60) | {sp['total_seconds']:.1f} |",
+            f"| pandas / scipy baseline, same statistics | {sp['naive_seconds']:.1f} |",
+            "",
+            f"Baseline / ours: {sp['speedup_vs_naive']:.2f}x.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -244,7 +301,9 @@ def main() -> None:
             seconds = _simulate(project, seed, args.env)
             frames, spec = _model_inputs(project)
         report["seeds"].append(_seed_result(seed, _evaluate(frames, spec, params), seconds))
-        print(json.dumps(report["seeds"][-1]["detected"]), "test alerts:", report["seeds"][-1]["test_alerts"], flush=True)
+        print(
+            json.dumps(report["seeds"][-1]["detected"]), "test alerts:", report["seeds"][-1]["test_alerts"], flush=True
+        )
         if index == 0:
             report["speed"] = speed(frames, spec, params, args.repeats, args.speed_rows)
             print(json.dumps(report["speed"]), flush=True)

@@ -243,7 +243,8 @@ def _markdown(result: dict, models: list[str]) -> list[str]:
         "ground truth at the reference slot.",
         "",
         "| max_per_request | pairs | median s | ratio to baseline | "
-        + " | ".join(f"{m} top = baseline top | {m} top true pCTR | {m} top true bid x pCTR" for m in models) + " |",
+        + " | ".join(f"{m} top = baseline top | {m} top true pCTR | {m} top true bid x pCTR" for m in models)
+        + " |",
         "|---|---|---|---|" + "---|---|---|" * len(models),
     ]
     for row in result["caps"]:
@@ -254,7 +255,8 @@ def _markdown(result: dict, models: list[str]) -> list[str]:
         ]
         lines.append(
             f"| {row['cap']} | {row['pairs']:,} | {row['median_s']:.1f} | {row['time_ratio_to_baseline']:.2f} | "
-            + " | ".join(cells) + " |"
+            + " | ".join(cells)
+            + " |"
         )
     lines += ["", f"Oracle top slot (best true pCTR among all candidates): {result['oracle_top']['true_pctr']:.4f}", ""]
     components = result["caps"][0]["components_s"]

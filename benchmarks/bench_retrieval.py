@@ -47,7 +47,9 @@ SWEEPS: list[tuple[IndexSpec, str, list[int]]] = [
 
 def _parameters() -> tuple[IndexingParams, int]:
     loader = OmegaConfigLoader(
-        conf_source=str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base",
+        conf_source=str(PROJECT_ROOT / "conf"),
+        base_env="base",
+        default_run_env="base",
         merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
     )
     parameters = loader["parameters"]
@@ -55,9 +57,7 @@ def _parameters() -> tuple[IndexingParams, int]:
     return IndexingParams.model_validate(parameters["indexing"]), relevance_dim
 
 
-def synthetic_catalog(
-    n_ads: int, n_queries: int, dim: int, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def synthetic_catalog(n_ads: int, n_queries: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ad tower vectors, log bids, user tower vectors).
 
     Ads: 20 categories x 100 themes, popular themes holding many ads (Zipf), norms spread (log-normal)
@@ -66,13 +66,17 @@ def synthetic_catalog(
     rng = np.random.default_rng(seed)
     n_categories, themes_per_category = 20, 100
     categories = rng.normal(size=(n_categories, dim))
-    themes = np.repeat(categories, themes_per_category, axis=0) + 0.6 * rng.normal(size=(n_categories * themes_per_category, dim))
+    themes = np.repeat(categories, themes_per_category, axis=0) + 0.6 * rng.normal(
+        size=(n_categories * themes_per_category, dim)
+    )
     theme_of_ad = rng.zipf(1.3, n_ads) % len(themes)
     norms = rng.lognormal(0.0, 0.3, (n_ads, 1))
     ads = norms * (themes[theme_of_ad] + 0.5 * rng.normal(size=(n_ads, dim)))
     log_bids = rng.normal(np.log(3.0), 0.5, n_ads)
     main = rng.integers(0, n_categories, (n_queries, 1)) * themes_per_category
-    picked = np.hstack([main + rng.integers(0, themes_per_category, (n_queries, 2)), rng.integers(0, len(themes), (n_queries, 1))])
+    picked = np.hstack(
+        [main + rng.integers(0, themes_per_category, (n_queries, 2)), rng.integers(0, len(themes), (n_queries, 1))]
+    )
     weights = rng.dirichlet(np.ones(3), n_queries)
     users = np.einsum("qt,qtd->qd", weights, themes[picked]) + 0.5 * rng.normal(size=(n_queries, dim))
     return ads.astype(np.float32), log_bids, users.astype(np.float32)
@@ -117,8 +121,11 @@ def _markdown(result: dict) -> str:
     lines += [
         "",
         f"Target (recall@{result['k']} >= 0.95 at >= 10x the exact single-query speed): "
-        + (f"met by {best['name']} (recall {best['recall_at_k']:.4f}, {best['speedup_single']:.1f}x)."
-           if best else "not met by any configuration."),
+        + (
+            f"met by {best['name']} (recall {best['recall_at_k']:.4f}, {best['speedup_single']:.1f}x)."
+            if best
+            else "not met by any configuration."
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -127,7 +134,11 @@ def _markdown(result: dict) -> str:
 def _fastest_meeting_target(rows: list[dict]) -> dict | None:
     exact_ms = rows[0]["latency"]["single_median_ms"]
     meeting = [
-        {"name": r["name"], "recall_at_k": r["recall_at_k"], "speedup_single": exact_ms / r["latency"]["single_median_ms"]}
+        {
+            "name": r["name"],
+            "recall_at_k": r["recall_at_k"],
+            "speedup_single": exact_ms / r["latency"]["single_median_ms"],
+        }
         for r in rows[1:]
         if r["recall_at_k"] >= 0.95 and exact_ms / r["latency"]["single_median_ms"] >= 10
     ]
@@ -170,9 +181,14 @@ def main() -> None:
         for value in values:
             spec = base.model_copy(update={parameter: value})
             set_search_parameters(built.index, spec)
-            rows.append(_row(spec, built.index, built.build_seconds, queries, exact_ids, latency_rows, k, args.batch_size))
-            print(f"{spec.name}: recall {rows[-1]['recall_at_k']:.4f}, single "
-                  f"{rows[-1]['latency']['single_median_ms']:.2f} ms", flush=True)
+            rows.append(
+                _row(spec, built.index, built.build_seconds, queries, exact_ids, latency_rows, k, args.batch_size)
+            )
+            print(
+                f"{spec.name}: recall {rows[-1]['recall_at_k']:.4f}, single "
+                f"{rows[-1]['latency']['single_median_ms']:.2f} ms",
+                flush=True,
+            )
 
     result = {
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),

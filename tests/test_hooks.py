@@ -36,5 +36,7 @@ def test_typed_parameters_are_logged_flat_with_safe_names(tmp_path):
 
 def test_nothing_is_logged_without_an_active_run(tmp_path):
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
-    TypedParametersToMlflow().before_node_run(Node(_identity, "params:model", "out"), {"params:model": _Params(rate=1, inner=_Inner(shares={}))})
+    TypedParametersToMlflow().before_node_run(
+        Node(_identity, "params:model", "out"), {"params:model": _Params(rate=1, inner=_Inner(shares={}))}
+    )
     assert mlflow.active_run() is None

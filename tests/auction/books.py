@@ -55,7 +55,9 @@ def quarter_hour_target() -> np.ndarray:
     return cumulative_target(None, 15)
 
 
-def frame_day(candidates: pd.DataFrame, requests: pd.DataFrame, accounts: Accounts, step_minutes: int = 60) -> ReplayDay:
+def frame_day(
+    candidates: pd.DataFrame, requests: pd.DataFrame, accounts: Accounts, step_minutes: int = 60
+) -> ReplayDay:
     ordered = requests_in_time_order(requests, step_minutes)
     return ReplayDay(candidates, ordered, accounts, SHIFTS, cumulative_target(None, step_minutes))
 

@@ -9,8 +9,15 @@ from adrank_pipelines.auction.prepare import replay_inputs
 
 def _day(auction_world, auction_params):
     world = auction_world.world
-    return replay_inputs(auction_world.ranked, auction_world.candidate_truth, auction_world.shifts,
-                         world.requests, world.ads, world.advertisers, auction_params)[0]
+    return replay_inputs(
+        auction_world.ranked,
+        auction_world.candidate_truth,
+        auction_world.shifts,
+        world.requests,
+        world.ads,
+        world.advertisers,
+        auction_params,
+    )[0]
 
 
 def test_users_split_at_random_at_the_treatment_share():

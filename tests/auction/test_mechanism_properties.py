@@ -83,8 +83,12 @@ def test_no_single_slot_bidder_gains_by_misreporting(x: Instance, data: st.DataO
         bid = x.bid[auction : auction + 1].copy()
         bid[0, bidder] = bid_of_bidder
         present = x.allowed[auction : auction + 1] | (np.arange(bid.shape[1]) == bidder)
-        allowed = eligible(present, bid, x.pctr[auction : auction + 1], x.quality[auction : auction + 1], 0.6, x.reserve)
-        allocation = second_price(bid, x.pctr[auction : auction + 1], x.quality[auction : auction + 1], allowed, x.reserve)
+        allowed = eligible(
+            present, bid, x.pctr[auction : auction + 1], x.quality[auction : auction + 1], 0.6, x.reserve
+        )
+        allocation = second_price(
+            bid, x.pctr[auction : auction + 1], x.quality[auction : auction + 1], allowed, x.reserve
+        )
         if allocation.winner[0, 0] != bidder:
             return 0.0
         return (value - allocation.price[0, 0]) * x.pctr[auction, bidder]
@@ -102,8 +106,9 @@ def test_gsp_prices_in_ecpm_terms_do_not_increase_down_the_slots(x: Instance):
         shown = row[filled]
         assert np.all(np.diff(shown) <= 1e-12)
     # With equal pCTR and quality the per-click prices themselves fall down the slots.
-    equal = _clear("gsp", Instance(x.bid, np.full_like(x.pctr, 0.1), np.ones_like(x.quality),
-                                   x.allowed, x.reserve, x.n_slots))
+    equal = _clear(
+        "gsp", Instance(x.bid, np.full_like(x.pctr, 0.1), np.ones_like(x.quality), x.allowed, x.reserve, x.n_slots)
+    )
     for row, filled in zip(equal.price, equal.filled):
         assert np.all(np.diff(row[filled]) <= 1e-12)
 

@@ -85,8 +85,16 @@ def test_second_price_kind_sells_one_slot_like_a_one_slot_gsp():
 
 def test_gsp_with_fewer_bidders_than_slots_pays_the_reserve_in_the_last_filled_slot():
     bid = np.array([[2.0, 1.0]])
-    allocation = clear("gsp", bid, np.full_like(bid, 0.1), np.ones_like(bid), np.ones_like(bid, dtype=bool), 0.3,
-                       np.array([3]), DISCOUNTS)
+    allocation = clear(
+        "gsp",
+        bid,
+        np.full_like(bid, 0.1),
+        np.ones_like(bid),
+        np.ones_like(bid, dtype=bool),
+        0.3,
+        np.array([3]),
+        DISCOUNTS,
+    )
     assert allocation.winner.tolist() == [[0, 1, -1]]
     assert allocation.price[0] == pytest.approx([1.0, 0.3, 0.0])
 

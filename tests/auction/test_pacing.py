@@ -64,8 +64,14 @@ def test_throttle_enters_with_the_control_probability():
 )
 def test_no_account_ends_above_budget_by_more_than_one_click(seed, kind, mechanism):
     book = random_book(seed)
-    log = replay_day(book, MechanismSpec(kind=mechanism), AuctionRules(min_quality=0.0), PacingParams(kind=kind),
-                     hourly_target(), seed)
+    log = replay_day(
+        book,
+        MechanismSpec(kind=mechanism),
+        AuctionRules(min_quality=0.0),
+        PacingParams(kind=kind),
+        hourly_target(),
+        seed,
+    )
     spend = np.bincount(log.account, weights=log.click * log.price, minlength=len(book.accounts))
     assert spend == pytest.approx(log.spend_by_step[-1])
     most_per_click = np.zeros(len(book.accounts))

@@ -28,14 +28,27 @@ def _requests(hours: list[int]) -> pd.DataFrame:
 def _candidates(request_ids: list[int], ads: list[tuple[int, int, float]]) -> pd.DataFrame:
     """ads: (ad_id, account, bid) offered to every request, pCTR 0.1, quality 1."""
     rows = [
-        {"request_id": r, "ad_id": ad, "account": account, "bid": bid, "pctr": 0.1, "pcvr": 0.1, "quality": 1.0,
-         "true_pctr": CERTAIN, "true_pcvr": CERTAIN, "order": -bid}
-        for r in request_ids for ad, account, bid in ads
+        {
+            "request_id": r,
+            "ad_id": ad,
+            "account": account,
+            "bid": bid,
+            "pctr": 0.1,
+            "pcvr": 0.1,
+            "quality": 1.0,
+            "true_pctr": CERTAIN,
+            "true_pcvr": CERTAIN,
+            "order": -bid,
+        }
+        for r in request_ids
+        for ad, account, bid in ads
     ]
     return pd.DataFrame(rows)
 
 
-ACCOUNTS = Accounts(advertiser_id=np.array([1, 2]), budget=np.array([1.5, 100.0]), value_per_conversion=np.array([10.0, 5.0]))
+ACCOUNTS = Accounts(
+    advertiser_id=np.array([1, 2]), budget=np.array([1.5, 100.0]), value_per_conversion=np.array([10.0, 5.0])
+)
 
 
 def test_a_hand_checked_day_under_gsp_without_pacing():
@@ -45,8 +58,14 @@ def test_a_hand_checked_day_under_gsp_without_pacing():
     requests = _requests([3, 1, 2])
     book = one_book(_candidates([1, 2, 3], [(11, 0, 2.0), (12, 1, 1.0)]), requests, ACCOUNTS)
     assert book.request_id.tolist() == [2, 3, 1]
-    log = replay_day(book, MechanismSpec(kind="gsp"), AuctionRules(min_quality=0.0), PacingParams(kind="none"),
-                     hourly_target(), seed=0)
+    log = replay_day(
+        book,
+        MechanismSpec(kind="gsp"),
+        AuctionRules(min_quality=0.0),
+        PacingParams(kind="none"),
+        hourly_target(),
+        seed=0,
+    )
     assert book.ad_id[log.request_row, log.column].tolist() == [11, 11, 12]
     assert log.price == pytest.approx([1.0, 1.0, 0.05])
     assert log.click.all() and log.conversion.all()
@@ -77,8 +96,14 @@ def test_the_second_slot_shows_the_runner_up_at_the_truths_lower_click_probabili
     requests = _requests([1]).assign(n_slots=2)
     candidates = _candidates([1], [(11, 0, 2.0), (12, 1, 1.0)]).assign(true_pctr=0.2)
     book = one_book(candidates, requests, ACCOUNTS)
-    log = replay_day(book, MechanismSpec(kind="gsp"), AuctionRules(min_quality=0.0), PacingParams(kind="none"),
-                     hourly_target(), seed=0)
+    log = replay_day(
+        book,
+        MechanismSpec(kind="gsp"),
+        AuctionRules(min_quality=0.0),
+        PacingParams(kind="none"),
+        hourly_target(),
+        seed=0,
+    )
     expected_second = 1 / (1 + np.exp(-(np.log(0.2 / 0.8) + np.log(0.683))))
     assert log.slot.tolist() == [0, 1]
     assert log.true_pctr == pytest.approx([0.2, expected_second])
@@ -109,8 +134,11 @@ def test_a_dominant_first_price_bidder_learns_to_shade_down():
     and keeps winning, while a fixed factor of 0.8 keeps paying 8.0."""
     hours = list(np.repeat(np.arange(24), 5))
     requests = _requests(hours)
-    book = one_book(_candidates(list(range(1, len(hours) + 1)), [(11, 0, 10.0), (12, 1, 1.0)]), requests,
-                    Accounts(np.array([1, 2]), np.array([1e6, 1e6]), np.array([1.0, 1.0])))
+    book = one_book(
+        _candidates(list(range(1, len(hours) + 1)), [(11, 0, 10.0), (12, 1, 1.0)]),
+        requests,
+        Accounts(np.array([1, 2]), np.array([1e6, 1e6]), np.array([1.0, 1.0])),
+    )
     rules, pacing = AuctionRules(min_quality=0.0), PacingParams(kind="none")
 
     def last_price(shading: ShadingParams) -> tuple[float, set[int]]:

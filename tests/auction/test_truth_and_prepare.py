@@ -21,7 +21,9 @@ def test_candidate_truth_matches_the_simulators_logged_probabilities(auction_wor
     world = auction_world.world
     logged = world.impressions.merge(world.truth_impressions, on="impression_id")
     logged = logged.loc[logged["day"] == auction_world.day].drop_duplicates(["request_id", "ad_id"])
-    frame = candidate_ground_truth(logged, world.requests, auction_world.truth).merge(logged, on=["request_id", "ad_id"])
+    frame = candidate_ground_truth(logged, world.requests, auction_world.truth).merge(
+        logged, on=["request_id", "ad_id"]
+    )
     top = frame["true_pctr_x"].to_numpy()
     top_logit = np.log(top) - np.log1p(-top)
     shift = np.asarray(auction_world.shifts)[frame["position"].to_numpy() - 1]
@@ -60,27 +62,43 @@ def test_pacing_target_from_the_previous_day_needs_that_day(auction_world):
 
 def test_auction_candidates_add_the_oracle_over_the_same_pairs(auction_world):
     world = auction_world.world
-    frames = auction_candidates(auction_world.ranked, auction_world.candidate_truth, world.ads, world.advertisers,
-                                AuctionRules(), "oracle")
+    frames = auction_candidates(
+        auction_world.ranked, auction_world.candidate_truth, world.ads, world.advertisers, AuctionRules(), "oracle"
+    )
     assert set(frames) == {"lightgbm", "hybrid", "oracle"}
     oracle, hybrid = frames["oracle"], frames["hybrid"]
     assert len(oracle) == len(hybrid) == len(auction_world.candidate_truth)
     assert oracle["pctr"].to_numpy() == pytest.approx(oracle["true_pctr"].to_numpy())
     assert oracle["order"].to_numpy() == pytest.approx(-(oracle["bid"] * oracle["pctr"] * oracle["quality"]).to_numpy())
-    assert hybrid["order"].to_numpy() == pytest.approx(auction_world.ranked.query("model == 'hybrid'")["rank"].to_numpy())
+    assert hybrid["order"].to_numpy() == pytest.approx(
+        auction_world.ranked.query("model == 'hybrid'")["rank"].to_numpy()
+    )
     # Quality scores are normalised by each model's own mean pCVR.
     assert all(frame["quality"].median() == pytest.approx(1.0, abs=0.3) for frame in frames.values())
     assert world.advertisers["advertiser_id"].to_numpy()[hybrid["account"]] == pytest.approx(hybrid["advertiser_id"])
     with pytest.raises(ValueError, match="ad ids absent from the ads table"):
-        auction_candidates(auction_world.ranked, auction_world.candidate_truth, world.ads.iloc[1:], world.advertisers,
-                           AuctionRules(), "oracle")
+        auction_candidates(
+            auction_world.ranked,
+            auction_world.candidate_truth,
+            world.ads.iloc[1:],
+            world.advertisers,
+            AuctionRules(),
+            "oracle",
+        )
 
 
 def test_books_keep_each_requests_best_candidates_first(auction_world, auction_params):
     world = auction_world.world
     params = auction_params.model_copy(update={"candidates_per_request": 5})
-    day, _ = replay_inputs(auction_world.ranked, auction_world.candidate_truth, auction_world.shifts,
-                           world.requests, world.ads, world.advertisers, params)
+    day, _ = replay_inputs(
+        auction_world.ranked,
+        auction_world.candidate_truth,
+        auction_world.shifts,
+        world.requests,
+        world.ads,
+        world.advertisers,
+        params,
+    )
     book = day.book("hybrid")
     assert book.ad_id.shape == (len(day.requests), 5)
     ranked = auction_world.ranked.query("model == 'hybrid' and rank < 5").set_index(["request_id", "rank"])["ad_id"]
@@ -95,10 +113,24 @@ def test_replay_inputs_reject_unknown_models(auction_world, auction_params):
     world = auction_world.world
     bad = auction_params.model_copy(update={"models": ["lightgbm", "catboost"]})
     with pytest.raises(ValueError, match=r"auction_eval.models names \['catboost'\]"):
-        replay_inputs(auction_world.ranked, auction_world.candidate_truth, auction_world.shifts, world.requests,
-                      world.ads, world.advertisers, bad)
-    day, models = replay_inputs(auction_world.ranked, auction_world.candidate_truth, auction_world.shifts,
-                                world.requests, world.ads, world.advertisers, auction_params)
+        replay_inputs(
+            auction_world.ranked,
+            auction_world.candidate_truth,
+            auction_world.shifts,
+            world.requests,
+            world.ads,
+            world.advertisers,
+            bad,
+        )
+    day, models = replay_inputs(
+        auction_world.ranked,
+        auction_world.candidate_truth,
+        auction_world.shifts,
+        world.requests,
+        world.ads,
+        world.advertisers,
+        auction_params,
+    )
     assert models == ["hybrid", "lightgbm", "oracle"]
     assert day.requests["event_time"].is_monotonic_increasing and (day.requests["day"] == auction_world.day).all()
     assert day.accounts.budget == pytest.approx(

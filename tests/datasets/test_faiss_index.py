@@ -45,13 +45,19 @@ def test_round_trip_through_the_catalog_returns_identical_results(tmp_path: Path
 def test_each_save_is_a_new_version_and_the_latest_is_loaded(tmp_path: Path):
     ads = clustered_ads(n=300)
     assert not FaissIndexDataset(filepath=str(tmp_path / "ad_index.faiss"), version=Version(None, None)).exists()
-    first = FaissIndexDataset(filepath=str(tmp_path / "ad_index.faiss"), version=Version(None, "2026-01-01T00.00.00.000Z"))
+    first = FaissIndexDataset(
+        filepath=str(tmp_path / "ad_index.faiss"), version=Version(None, "2026-01-01T00.00.00.000Z")
+    )
     first.save(build_index(IndexSpec(factory="Flat"), ads.vectors, ads.ad_ids).index)
-    second = FaissIndexDataset(filepath=str(tmp_path / "ad_index.faiss"), version=Version(None, "2026-01-02T00.00.00.000Z"))
+    second = FaissIndexDataset(
+        filepath=str(tmp_path / "ad_index.faiss"), version=Version(None, "2026-01-02T00.00.00.000Z")
+    )
     second.save(build_index(IndexSpec(factory="Flat"), ads.vectors[:100], ads.ad_ids[:100]).index)
     latest = FaissIndexDataset(filepath=str(tmp_path / "ad_index.faiss"), version=Version(None, None))
     assert latest.exists() and latest.load().ntotal == 100
-    pinned = FaissIndexDataset(filepath=str(tmp_path / "ad_index.faiss"), version=Version("2026-01-01T00.00.00.000Z", None))
+    pinned = FaissIndexDataset(
+        filepath=str(tmp_path / "ad_index.faiss"), version=Version("2026-01-01T00.00.00.000Z", None)
+    )
     assert pinned.load().ntotal == 300
 
 

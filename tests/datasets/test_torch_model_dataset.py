@@ -18,7 +18,10 @@ def test_round_trip_gives_identical_predictions(tmp_path: Path, world: Synthetic
     dataset = TorchModelDataset(filepath=str(tmp_path / "ctr_transformer"))
     assert not dataset.exists()
     dataset.save(built.model)
-    assert dataset.exists() and {p.name for p in (tmp_path / "ctr_transformer").iterdir()} == {CONFIG_FILE, WEIGHTS_FILE}
+    assert dataset.exists() and {p.name for p in (tmp_path / "ctr_transformer").iterdir()} == {
+        CONFIG_FILE,
+        WEIGHTS_FILE,
+    }
     loaded = dataset.load()
     frame = world.valid.head(200)
     arguments = (frame, world.sequences, world.ad_features, built.text_embeddings)
@@ -36,7 +39,9 @@ def test_a_fine_tuned_model_round_trips_with_its_bert(tmp_path: Path, world: Syn
     )
 
 
-def test_a_failed_save_keeps_the_previous_artifact(tmp_path: Path, world: SyntheticWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_save_keeps_the_previous_artifact(
+    tmp_path: Path, world: SyntheticWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
     built = built_model(world, tiny_params())
     target = tmp_path / "model"
     dataset = TorchModelDataset(filepath=str(target))

@@ -18,7 +18,9 @@ VOCABULARY = VocabularyParams(min_count=1)
 
 def _features(enriched: pd.DataFrame, tables: dict[str, pd.DataFrame] | None = None):
     vocabularies, features = fitted_model_input(enriched, VOCABULARY, CROSSES, STATS, tables, SEQUENCE_LENGTH)
-    spec = feature_spec(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, STATS.keys, SEQUENCE_LENGTH, True, SEQUENCE_LENGTH)
+    spec = feature_spec(
+        vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, STATS.keys, SEQUENCE_LENGTH, True, SEQUENCE_LENGTH
+    )
     return vocabularies, features, spec
 
 

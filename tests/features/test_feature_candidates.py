@@ -46,13 +46,13 @@ def _candidates_for_logged_rows(tables, enriched, reference_position: int):
     requests = tables["requests"].loc[tables["requests"]["request_id"].isin(test["request_id"])]
     sides = CandidateSides(
         requests=request_side(requests, tables["users"], reference_position),
-        ads=ad_side(tables["ads"], tables["advertisers"], ad_features(tables["ads"], vocabularies, train_ad_ids(enriched))),
+        ads=ad_side(
+            tables["ads"], tables["advertisers"], ad_features(tables["ads"], vocabularies, train_ad_ids(enriched))
+        ),
         sequences=browse_sequences(requests, tables["user_events"], vocabularies["category"], BROWSE_LENGTH),
     )
-    snapshots = daily_snapshots(
-        enriched, sides.requests, STATS.keys, STATS.smoothing_strength, STATS.initial_prior_ctr
-    )
-    (day, snapshot), = snapshots.items()
+    snapshots = daily_snapshots(enriched, sides.requests, STATS.keys, STATS.smoothing_strength, STATS.initial_prior_ctr)
+    ((day, snapshot),) = snapshots.items()
     request_rows, ad_rows = sides.rows(test["request_id"].to_numpy(), test["ad_id"].to_numpy())
     lookup = SnapshotLookup(snapshot, sides.requests, sides.ads)
     recipe = FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, BROWSE_LENGTH)

@@ -18,9 +18,7 @@ from tests.features.features_tiny_world import fitted_model_input
 
 
 def _all_features(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    enriched = enrich_impressions(
-        tables["impressions"], tables["ads"], tables["advertisers"], tables["users"], 1, 1, 1
-    )
+    enriched = enrich_impressions(tables["impressions"], tables["ads"], tables["advertisers"], tables["users"], 1, 1, 1)
     vocabularies, features = fitted_model_input(
         enriched, VocabularyParams(min_count=1), CrossParams(n_hash_buckets=97), TargetStatParams()
     )

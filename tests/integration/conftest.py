@@ -22,9 +22,7 @@ def copy_project(target: Path) -> Path:
     # An absolute store per copy: MLflow caches its SQL store by URI, so the project's relative
     # `sqlite:///mlflow.db` would keep pointing at the first copy's file within one test process.
     mlflow_yml = target / "conf" / "base" / "mlflow.yml"
-    mlflow_yml.write_text(
-        mlflow_yml.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{target / 'mlflow.db'}", 1)
-    )
+    mlflow_yml.write_text(mlflow_yml.read_text().replace("sqlite:///mlflow.db", f"sqlite:///{target / 'mlflow.db'}", 1))
     # The package is installed (editable); bootstrap_project only needs the source folder to exist.
     (target / "src").mkdir()
     return target

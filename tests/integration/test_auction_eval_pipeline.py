@@ -28,8 +28,13 @@ def _write_inputs(project: Path, world: MarketplaceTables) -> None:
     through the project's own catalog entries (ingest and validate have integration tests of their own)."""
     truth = GroundTruth(world.truth_users, world.truth_ads, world.truth_world)
     ranked = noisy_oracle_candidates(
-        world.requests, world.ads, truth, world.truth_world["days"]["test_day"],
-        per_request=10, model_noise={"lightgbm": 1.0, "hybrid": 0.4}, seed=0,
+        world.requests,
+        world.ads,
+        truth,
+        world.truth_world["days"]["test_day"],
+        per_request=10,
+        model_noise={"lightgbm": 1.0, "hybrid": 0.4},
+        seed=0,
     )
     inputs = {
         "validated_requests": world.requests,
@@ -74,7 +79,9 @@ def test_auction_eval_replays_every_mechanism_and_model_and_reads_out_the_ab_tes
     assert (over <= bids.loc[advertisers["advertiser_id"]].to_numpy() + 1e-9).all(), "over budget by more than a click"
 
     report = json.loads((reporting / "auction_comparison.json").read_text())
-    assert report["results"]["gsp"]["hybrid"]["expected"]["revenue"] == pytest.approx(expected.loc[("gsp", "hybrid"), "revenue"])
+    assert report["results"]["gsp"]["hybrid"]["expected"]["revenue"] == pytest.approx(
+        expected.loc[("gsp", "hybrid"), "revenue"]
+    )
     assert report["share_of_oracle"]["gsp"]["oracle"]["revenue"] == pytest.approx(1.0)
     assert report["relative_to_reference_mechanism"]["reference"] == "gsp"
 

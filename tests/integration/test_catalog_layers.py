@@ -10,8 +10,14 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 LAYER_ORDER = [
-    "01_raw", "02_intermediate", "03_primary", "04_feature", "05_model_input",
-    "06_models", "07_model_output", "08_reporting",
+    "01_raw",
+    "02_intermediate",
+    "03_primary",
+    "04_feature",
+    "05_model_input",
+    "06_models",
+    "07_model_output",
+    "08_reporting",
 ]
 
 

@@ -30,8 +30,13 @@ TINY_RUN = {
         "training": {"batch_size": 512, "max_epochs": 2, "patience": 1, "num_threads": 1},
     },
     "ctr_lightgbm": {
-        "model": {"n_estimators": 100, "learning_rate": 0.1, "early_stopping_rounds": 10, "min_child_samples": 50,
-                  "num_threads": 1},
+        "model": {
+            "n_estimators": 100,
+            "learning_rate": 0.1,
+            "early_stopping_rounds": 10,
+            "min_child_samples": 50,
+            "num_threads": 1,
+        },
     },
     "ctr_evaluation": {"n_bins": 10},
     "clicklog_features": {"min_count": 2, "crosses": {"n_hash_buckets": 1009}},
@@ -107,7 +112,10 @@ def test_the_default_graph_holds_no_click_log_node_and_ctr_holds_every_click_log
     shared = set(ctr.datasets()) & set(default.datasets())
     # Only parameters are shared: the same model and validation settings, no dataset of the simulated world.
     assert shared == {
-        "params:ctr_transformer", "params:ctr_lightgbm", "params:ctr_evaluation", "params:validate.report"
+        "params:ctr_transformer",
+        "params:ctr_lightgbm",
+        "params:ctr_evaluation",
+        "params:validate.report",
     }
 
     catalog = OmegaConfigLoader(str(project_copy / "conf"), base_env="base", default_run_env="avazu")["catalog"]

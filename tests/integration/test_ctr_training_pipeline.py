@@ -22,7 +22,15 @@ def test_ctr_training_learns_and_reports_every_model_beside_the_oracle(project_c
     data = project_copy / "data"
     report = json.loads((data / "08_reporting" / "ctr_evaluation_report.json").read_text())
     overall = report["subsets"]["all"]["metrics"]
-    for model in ("baseline", "lightgbm", "lightgbm_calibrated", "transformer", "transformer_calibrated", "hybrid", "oracle"):
+    for model in (
+        "baseline",
+        "lightgbm",
+        "lightgbm_calibrated",
+        "transformer",
+        "transformer_calibrated",
+        "hybrid",
+        "oracle",
+    ):
         assert 0.0 <= overall[model]["auc"] <= 1.0
     assert overall["transformer"]["auc"] > 0.6, "the transformer should learn on the test world"
     assert overall["oracle"]["auc"] > overall["baseline"]["auc"]

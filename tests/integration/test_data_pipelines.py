@@ -30,8 +30,10 @@ def test_data_stages_run_one_after_another_through_the_catalog(project_copy: Pat
     validated = pd.read_parquet(data / "02_intermediate" / "validated_impressions.parquet")
     assert len(validated) == len(raw) > 0
 
-    splits = {name: pd.read_parquet(data / "05_model_input" / f"model_input_{name}.parquet") for name in
-              ("train", "valid", "test", "drift")}
+    splits = {
+        name: pd.read_parquet(data / "05_model_input" / f"model_input_{name}.parquet")
+        for name in ("train", "valid", "test", "drift")
+    }
     assert sum(len(frame) for frame in splits.values()) == len(raw)
     assert splits["train"]["event_time"].max() < splits["valid"]["event_time"].min()
     assert splits["valid"]["event_time"].max() < splits["test"]["event_time"].min()

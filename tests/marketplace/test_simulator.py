@@ -24,7 +24,16 @@ def _labelled(world) -> pd.DataFrame:
 
 def test_same_seed_gives_identical_tables(test_world_config, test_world):
     again = simulate_marketplace(test_world_config, show_progress=False)
-    for name in ("users", "advertisers", "ads", "requests", "impressions", "user_events", "truth_impressions", "truth_ads"):
+    for name in (
+        "users",
+        "advertisers",
+        "ads",
+        "requests",
+        "impressions",
+        "user_events",
+        "truth_impressions",
+        "truth_ads",
+    ):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(test_world, name))
     assert again.truth_world == test_world.truth_world
 

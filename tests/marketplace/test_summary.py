@@ -9,7 +9,9 @@ from adrank_pipelines.marketplace.summary import summarise_world
 
 
 def test_summary_matches_a_direct_computation(test_world, test_world_config):
-    summary = summarise_world(test_world.impressions, test_world.truth_impressions, test_world.ads, test_world.truth_world)
+    summary = summarise_world(
+        test_world.impressions, test_world.truth_impressions, test_world.ads, test_world.truth_world
+    )
     impressions = test_world.impressions
     assert summary["impressions"] == len(impressions)
     assert summary["ctr"] == pytest.approx(impressions["click"].mean())

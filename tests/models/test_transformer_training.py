@@ -24,7 +24,9 @@ from tests.models.transformer_fixtures import (
 def fitted(world: SyntheticWorld):  # noqa: ANN201
     params = tiny_params(training={"max_epochs": 3, "learning_rate": 0.01})
     text = ad_text_embeddings(world.ad_features, params.text_encoder)
-    model, history = fit_ctr_model(world.train, world.valid, world.sequences, world.ad_features, text, world.spec, params)
+    model, history = fit_ctr_model(
+        world.train, world.valid, world.sequences, world.ad_features, text, world.spec, params
+    )
     return model, history, text
 
 

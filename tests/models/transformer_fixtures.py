@@ -93,7 +93,10 @@ def _ad_features(rng: np.random.Generator) -> pd.DataFrame:
     ad_ids = np.arange(1, N_ADS + 1) * 10  # raw ids differ from vocabulary indices, as in real data
     categories = rng.integers(0, N_CATEGORIES, N_ADS)
     premium = rng.random(N_ADS) < 0.5
-    titles = [f"brand{ad % 7}: {'premium' if p else 'basic'} {CATEGORY_WORDS[c]}" for ad, c, p in zip(ad_ids, categories, premium)]
+    titles = [
+        f"brand{ad % 7}: {'premium' if p else 'basic'} {CATEGORY_WORDS[c]}"
+        for ad, c, p in zip(ad_ids, categories, premium)
+    ]
     return pd.DataFrame(
         {
             "ad_id": ad_ids,
@@ -111,7 +114,9 @@ def _ad_features(rng: np.random.Generator) -> pd.DataFrame:
     )
 
 
-def _sequences(rng: np.random.Generator, ads: pd.DataFrame, request_users: np.ndarray, favourite: np.ndarray) -> pd.DataFrame:
+def _sequences(
+    rng: np.random.Generator, ads: pd.DataFrame, request_users: np.ndarray, favourite: np.ndarray
+) -> pd.DataFrame:
     n = len(request_users)
     lengths = rng.integers(0, LENGTH + 1, n)
     columns: dict[str, Any] = {"request_id": np.arange(1, n + 1), "seq_len": lengths.astype(np.int32)}
@@ -128,7 +133,9 @@ def _sequences(rng: np.random.Generator, ads: pd.DataFrame, request_users: np.nd
         "click": clicks,
         "age_hours": np.where(padding, 0.0, rng.uniform(0, 100, (n, LENGTH))).astype(np.float32),
     }.items():
-        columns |= dict(zip(_sequence_columns(field), values.astype(np.float32 if field == "age_hours" else np.int32).T))
+        columns |= dict(
+            zip(_sequence_columns(field), values.astype(np.float32 if field == "age_hours" else np.int32).T)
+        )
     clicked_lengths = np.minimum(clicks.sum(axis=1), LENGTH)
     clicked_padding = np.arange(LENGTH)[None, :] < (LENGTH - clicked_lengths)[:, None]
     columns["clicked_seq_len"] = clicked_lengths.astype(np.int32)
@@ -136,9 +143,18 @@ def _sequences(rng: np.random.Generator, ads: pd.DataFrame, request_users: np.nd
     # Organic views: mostly the favourite category, a few left-padded slots.
     browse_lengths = rng.integers(1, BROWSE_LENGTH + 1, n)
     browse_padding = np.arange(BROWSE_LENGTH)[None, :] < (BROWSE_LENGTH - browse_lengths)[:, None]
-    viewed = np.where(rng.random((n, BROWSE_LENGTH)) < 0.7, favourite[request_users][:, None], rng.integers(0, N_CATEGORIES, (n, BROWSE_LENGTH)))
+    viewed = np.where(
+        rng.random((n, BROWSE_LENGTH)) < 0.7,
+        favourite[request_users][:, None],
+        rng.integers(0, N_CATEGORIES, (n, BROWSE_LENGTH)),
+    )
     columns["browse_seq_len"] = browse_lengths.astype(np.int32)
-    columns |= dict(zip(_sequence_columns("browse_category", BROWSE_LENGTH), np.where(browse_padding, 0, viewed + 2).astype(np.int32).T))
+    columns |= dict(
+        zip(
+            _sequence_columns("browse_category", BROWSE_LENGTH),
+            np.where(browse_padding, 0, viewed + 2).astype(np.int32).T,
+        )
+    )
     browse_age = np.where(browse_padding, 0.0, rng.uniform(0, 500, (n, BROWSE_LENGTH))).astype(np.float32)
     columns |= dict(zip(_sequence_columns("browse_age_hours", BROWSE_LENGTH), browse_age.T))
     return pd.DataFrame(columns)
@@ -201,7 +217,13 @@ def synthetic_world(n_requests: int = 3000, seed: int = 0, audience_taste: bool 
 def tiny_params(**overrides: Any) -> CtrTransformerParams:
     """A tiny random BERT and tiny widths; ``overrides`` merge into the nested parameter dict."""
     base: dict[str, Any] = {
-        "text_encoder": {"kind": "random", "random_hidden_size": 16, "random_layers": 2, "random_heads": 2, "max_length": 16},
+        "text_encoder": {
+            "kind": "random",
+            "random_hidden_size": 16,
+            "random_layers": 2,
+            "random_heads": 2,
+            "max_length": 16,
+        },
         "d_model": 16,
         "field_dim": 4,
         "relevance_dim": 8,
@@ -236,10 +258,14 @@ def built_model(world: SyntheticWorld, params: CtrTransformerParams, spec: dict[
     from adrank_pipelines.models.training import build_model
 
     spec = world.spec if spec is None else spec
-    text = ad_text_embeddings(world.ad_features, params.text_encoder) if params.text_encoder.finetune_layers == 0 else None
+    text = (
+        ad_text_embeddings(world.ad_features, params.text_encoder) if params.text_encoder.finetune_layers == 0 else None
+    )
     model = build_model(spec, world.train, world.ad_features, text, params).eval()
     ads = prepare_ads(model, world.ad_features, text)
-    return BuiltModel(model=model, text_embeddings=text, ads=ads, requests=prepare_requests(model, world.sequences, ads))
+    return BuiltModel(
+        model=model, text_embeddings=text, ads=ads, requests=prepare_requests(model, world.sequences, ads)
+    )
 
 
 def batch_of(built: BuiltModel, frame: pd.DataFrame):  # noqa: ANN201 - a models.batching.Batch

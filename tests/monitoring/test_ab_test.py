@@ -50,9 +50,7 @@ def test_relative_lift_rejects_a_zero_control_mean_and_tiny_arms():
 
 def test_relative_lift_interval_covers_at_the_nominal_rate():
     rng = np.random.default_rng(1)
-    covered = [
-        relative_lift(rng.poisson(1.0, 400), rng.poisson(1.1, 400), alpha=0.1).covers(0.1) for _ in range(400)
-    ]
+    covered = [relative_lift(rng.poisson(1.0, 400), rng.poisson(1.1, 400), alpha=0.1).covers(0.1) for _ in range(400)]
     assert np.mean(covered) == pytest.approx(0.9, abs=0.04)
 
 

@@ -13,9 +13,18 @@ from adrank_pipelines.monitoring.statistics import DriftStatistic, statistics_fr
 
 
 def _row(window, group, subject, statistic, value, p_value=np.nan, alerting=True) -> DriftStatistic:
-    return DriftStatistic(window=window, group=group, subject=subject, statistic=statistic, value=value,
-                          reference_window="train", n_reference=100, n_current=100, p_value=p_value,
-                          alerting=alerting)
+    return DriftStatistic(
+        window=window,
+        group=group,
+        subject=subject,
+        statistic=statistic,
+        value=value,
+        reference_window="train",
+        n_reference=100,
+        n_current=100,
+        p_value=p_value,
+        alerting=alerting,
+    )
 
 
 RULES = RuleParams.model_validate(
@@ -33,36 +42,42 @@ def test_thresholds_come_from_the_group_and_a_feature_override_wins():
 
 
 def test_severity_needs_magnitude_and_significance():
-    statistics = statistics_frame([
-        _row("test", "feature", "platform_idx", "psi", 0.09),
-        _row("test", "feature", "category_idx", "psi", 0.1),
-        _row("test", "feature", "country_idx", "psi", 0.3),
-        _row("test", "label", "click", "ctr_change", 0.3, p_value=0.2),     # large but not significant
-        _row("test", "label", "click", "ctr_change", 0.06, p_value=0.001),
-        _row("test", "feature", "ad_id_idx", "unseen_share_increase", 0.11),  # under its override
-        _row("test", "performance", "pctr", "auc_drop", np.nan),
-    ])
+    statistics = statistics_frame(
+        [
+            _row("test", "feature", "platform_idx", "psi", 0.09),
+            _row("test", "feature", "category_idx", "psi", 0.1),
+            _row("test", "feature", "country_idx", "psi", 0.3),
+            _row("test", "label", "click", "ctr_change", 0.3, p_value=0.2),  # large but not significant
+            _row("test", "label", "click", "ctr_change", 0.06, p_value=0.001),
+            _row("test", "feature", "ad_id_idx", "unseen_share_increase", 0.11),  # under its override
+            _row("test", "performance", "pctr", "auc_drop", np.nan),
+        ]
+    )
     assert apply_rules(statistics, RULES)["severity"].tolist() == ["ok", "warn", "alert", "ok", "warn", "ok", "ok"]
 
 
 def test_the_alert_table_holds_alerting_flags_alerts_first():
-    statistics = statistics_frame([
-        _row("drift", "feature", "platform_idx", "psi", 0.2),
-        _row("drift", "feature", "ad_id_ctr", "psi", 5.0, alerting=False),
-        _row("drift", "feature", "category_idx", "psi", 0.3),
-        _row("drift", "feature", "country_idx", "psi", 0.9),
-        _row("test", "feature", "country_idx", "psi", 0.01),
-    ])
+    statistics = statistics_frame(
+        [
+            _row("drift", "feature", "platform_idx", "psi", 0.2),
+            _row("drift", "feature", "ad_id_ctr", "psi", 5.0, alerting=False),
+            _row("drift", "feature", "category_idx", "psi", 0.3),
+            _row("drift", "feature", "country_idx", "psi", 0.9),
+            _row("test", "feature", "country_idx", "psi", 0.01),
+        ]
+    )
     alerts = alert_table(apply_rules(statistics, RULES))
     assert alerts["subject"].tolist() == ["country_idx", "category_idx", "platform_idx"]
     assert alerts["severity"].tolist() == ["alert", "alert", "warn"]
 
 
 def test_retrain_recommendation_follows_the_latest_window():
-    statistics = statistics_frame([
-        _row("test", "feature", "platform_idx", "psi", 0.2),
-        _row("drift", "feature", "category_idx", "psi", 0.3),
-    ])
+    statistics = statistics_frame(
+        [
+            _row("test", "feature", "platform_idx", "psi", 0.2),
+            _row("drift", "feature", "category_idx", "psi", 0.3),
+        ]
+    )
     alerts = alert_table(apply_rules(statistics, RULES))
     recommendation = retrain_recommendation(alerts, ["test", "drift"], min_alerts=1)
     assert recommendation["recommendation"] == "retrain"

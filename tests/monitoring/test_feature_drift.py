@@ -40,7 +40,9 @@ def test_a_shifted_window_is_flagged_on_the_shifted_features_only():
     rng = np.random.default_rng(2)
     reference = window(rng, 20_000)
     current = window(rng, 5_000, platform_shares={2: 0.3, 3: 0.35, 4: 0.35}, new_category_share=0.02, bid_shift=0.3)
-    evaluated = apply_rules(_statistics(reference, current).reset_index(), RuleParams()).set_index(["subject", "statistic"])
+    evaluated = apply_rules(_statistics(reference, current).reset_index(), RuleParams()).set_index(
+        ["subject", "statistic"]
+    )
     severity = evaluated["severity"]
     assert severity[("platform_idx", "psi")] in {"warn", "alert"}
     assert severity[("category_idx", "unseen_share_increase")] == "alert"

@@ -32,7 +32,12 @@ def test_ks_matches_scipy_with_ties_and_shifts(seed):
 
 @pytest.mark.parametrize(
     ("reference", "current"),
-    [([5.0] * 4, [5.0] * 3), ([1.0, 2.0], [3.0, 4.0]), ([3.0, 4.0], [1.0, 2.0]), ([1.0, 1.0, 2.0], [1.0, 2.0, 2.0, 2.0])],
+    [
+        ([5.0] * 4, [5.0] * 3),
+        ([1.0, 2.0], [3.0, 4.0]),
+        ([3.0, 4.0], [1.0, 2.0]),
+        ([1.0, 1.0, 2.0], [1.0, 2.0, 2.0, 2.0]),
+    ],
 )
 def test_ks_statistic_of_edge_cases_matches_scipy(reference, current):
     ours = ks_test(sorted_finite(reference), current).statistic

@@ -78,8 +78,10 @@ def test_statistics_of_unscored_windows_are_left_out():
 
 
 def test_scored_windows_join_scores_to_labels_and_reject_stale_predictions():
-    labelled = {"test": pd.DataFrame({"impression_id": [1, 2, 3], "click": [0, 1, 0]}),
-                "drift": pd.DataFrame({"impression_id": [4], "click": [1]})}
+    labelled = {
+        "test": pd.DataFrame({"impression_id": [1, 2, 3], "click": [0, 1, 0]}),
+        "drift": pd.DataFrame({"impression_id": [4], "click": [1]}),
+    }
     predictions = pd.DataFrame({"impression_id": [3, 1, 2], "split": "test", "pctr": [0.3, 0.1, 0.2]})
     scored = scored_windows(predictions, labelled)
     assert list(scored) == ["test"]

@@ -16,21 +16,40 @@ from tests.monitoring.drift_windows import window
 
 
 def _row(window_name, group, subject, statistic, value, **extra) -> DriftStatistic:
-    return DriftStatistic(window=window_name, group=group, subject=subject, statistic=statistic, value=value,
-                          reference_window="train", n_reference=1000, n_current=500, **extra)
+    return DriftStatistic(
+        window=window_name,
+        group=group,
+        subject=subject,
+        statistic=statistic,
+        value=value,
+        reference_window="train",
+        n_reference=1000,
+        n_current=500,
+        **extra,
+    )
 
 
 def _evaluated() -> pd.DataFrame:
     return apply_rules(
-        statistics_frame([
-            _row("test", "feature", "platform_idx", "psi", 0.01, source="platform"),
-            _row("test", "label", "click", "ctr_change", 0.01, reference_value=0.035, current_value=0.0353,
-                 p_value=0.6),
-            _row("drift", "feature", "platform_idx", "psi", 0.3, source="platform"),
-            _row("drift", "feature", "platform_x_category_hash", "psi", 0.12, source="platform x category"),
-            _row("drift", "feature", "category_ctr", "psi", 2.0, alerting=False),
-            _row("drift", "performance", "pctr", "auc_drop", np.nan),
-        ]),
+        statistics_frame(
+            [
+                _row("test", "feature", "platform_idx", "psi", 0.01, source="platform"),
+                _row(
+                    "test",
+                    "label",
+                    "click",
+                    "ctr_change",
+                    0.01,
+                    reference_value=0.035,
+                    current_value=0.0353,
+                    p_value=0.6,
+                ),
+                _row("drift", "feature", "platform_idx", "psi", 0.3, source="platform"),
+                _row("drift", "feature", "platform_x_category_hash", "psi", 0.12, source="platform x category"),
+                _row("drift", "feature", "category_ctr", "psi", 2.0, alerting=False),
+                _row("drift", "performance", "pctr", "auc_drop", np.nan),
+            ]
+        ),
         RuleParams(),
     )
 
@@ -53,8 +72,13 @@ def test_report_summarises_each_window_and_is_strict_json():
 def test_metrics_are_flat_numbers_per_window():
     metrics = drift_metrics(_evaluated())
     assert metrics == {
-        "test_alerts": 0.0, "test_warnings": 0.0, "test_max_feature_psi": 0.01, "test_label_ctr_change": 0.01,
-        "drift_alerts": 1.0, "drift_warnings": 1.0, "drift_max_feature_psi": 0.3,
+        "test_alerts": 0.0,
+        "test_warnings": 0.0,
+        "test_max_feature_psi": 0.01,
+        "test_label_ctr_change": 0.01,
+        "drift_alerts": 1.0,
+        "drift_warnings": 1.0,
+        "drift_max_feature_psi": 0.3,
     }
 
 

@@ -20,8 +20,11 @@ def retrieved_stand_in(
     for day, day_requests in requests.groupby("day"):
         eligible = ads.loc[ads["first_day"] <= day, "ad_id"].to_numpy()
         picks = rng.choice(eligible, size=(len(day_requests), min(top_k, len(eligible))), replace=True)
-        draws.append(pd.DataFrame({"request_id": np.repeat(day_requests["request_id"].to_numpy(), picks.shape[1]),
-                                   "ad_id": picks.ravel()}))
+        draws.append(
+            pd.DataFrame(
+                {"request_id": np.repeat(day_requests["request_id"].to_numpy(), picks.shape[1]), "ad_id": picks.ravel()}
+            )
+        )
     pairs = pd.concat([logged, *draws]).drop_duplicates(["request_id", "ad_id"], ignore_index=True)
     pairs["retrieval_score"] = rng.random(len(pairs)).astype(np.float32)
     # Logged ads first, so the logged winner is always retrieved.

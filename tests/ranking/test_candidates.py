@@ -29,9 +29,15 @@ def test_cap_keeps_the_best_retrieved_per_request_in_order():
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
-        (_retrieved().drop(columns="retrieval_rank"), r"dataset 'retrieved_candidates' lacks column\(s\) \['retrieval_rank'\]"),
+        (
+            _retrieved().drop(columns="retrieval_rank"),
+            r"dataset 'retrieved_candidates' lacks column\(s\) \['retrieval_rank'\]",
+        ),
         (_retrieved().astype({"ad_id": float}), "dataset 'retrieved_candidates', column 'ad_id' must be integer"),
-        (pd.concat([_retrieved(), _retrieved().head(1)]), r"lists 1 \(request_id, ad_id\) pair\(s\) twice, e.g. \[2, 10\]"),
+        (
+            pd.concat([_retrieved(), _retrieved().head(1)]),
+            r"lists 1 \(request_id, ad_id\) pair\(s\) twice, e.g. \[2, 10\]",
+        ),
     ],
 )
 def test_contract_breaks_name_the_dataset_and_column(broken, message):

@@ -64,7 +64,9 @@ def ranking_inputs():
 def test_output_keeps_the_contract_and_orders_each_request_by_score(ranking_inputs):
     candidates, sides, lookups, recipe = ranking_inputs
     # alpha only: the order is the pCTR order, which the stand-in scorer fixes by ad id.
-    outcome = rank_candidates(candidates, sides, lookups, recipe, KnownScores(), ObjectiveParams(alpha=1, beta=0, gamma=0), 7)
+    outcome = rank_candidates(
+        candidates, sides, lookups, recipe, KnownScores(), ObjectiveParams(alpha=1, beta=0, gamma=0), 7
+    )
     ranked = outcome.ranked
     assert list(ranked.columns) == RANKED_COLUMNS
     assert ranked.dtypes.astype(str).tolist() == ["int64", "int64", "str", "float64", "float64", "float64", "int32"]

@@ -10,9 +10,7 @@ from adrank_pipelines.ranking.report import ranking_report
 
 
 def test_report_counts_top_slot_agreement_by_hand():
-    candidates = pd.DataFrame(
-        {"request_id": [1, 1, 2, 2], "ad_id": [10, 11, 20, 21], "retrieval_rank": [0, 1, 0, 1]}
-    )
+    candidates = pd.DataFrame({"request_id": [1, 1, 2, 2], "ad_id": [10, 11, 20, 21], "retrieval_rank": [0, 1, 0, 1]})
     ranked = pd.DataFrame(
         {
             "request_id": [1, 1, 2, 2, 1, 1, 2, 2],

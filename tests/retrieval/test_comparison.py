@@ -20,14 +20,24 @@ def _day():  # noqa: ANN202 - (ads, queries, eligibility)
     ads = clustered_ads(n=1500)
     ad_table = pd.DataFrame(
         {
-            "ad_id": ads.ad_ids, "advertiser_id": 1, "category": "games", "first_day": 0, "bid": 1.0,
-            "remaining_budget": 10.0, "has_budget": np.arange(len(ads.ad_ids)) % 4 != 0,
+            "ad_id": ads.ad_ids,
+            "advertiser_id": 1,
+            "category": "games",
+            "first_day": 0,
+            "bid": 1.0,
+            "remaining_budget": 10.0,
+            "has_budget": np.arange(len(ads.ad_ids)) % 4 != 0,
         }
     )
     request_ids = np.arange(1000, 1000 + N_REQUESTS)
     contexts = pd.DataFrame(
         {
-            "request_id": request_ids, "user_id": 0, "day": 0, "hour": 0, "placement": "feed", "platform": "ios",
+            "request_id": request_ids,
+            "user_id": 0,
+            "day": 0,
+            "hour": 0,
+            "placement": "feed",
+            "platform": "ios",
             "country": "US",
         }
     )
@@ -41,7 +51,10 @@ def _params(index: dict) -> IndexingParams:
             "index": index,
             "evaluation": {
                 "index_types": [{"factory": "Flat"}, {"factory": "IVF32,Flat", "nprobe": 1}],
-                "recall_queries": 40, "oracle_requests": 30, "latency_queries": 10, "latency_batch_size": 10,
+                "recall_queries": 40,
+                "oracle_requests": 30,
+                "latency_queries": 10,
+                "latency_batch_size": 10,
             },
         }
     )
@@ -83,8 +96,15 @@ def test_a_request_left_without_candidates_counts_below_k():
     ads, day, eligibility = _day()
     params = _params(EXACT.model_dump())
     candidates = retrieve_candidates(
-        build_index(EXACT, ads.vectors, ads.ad_ids).index, day.request_ids, day.vectors, day.contexts,
-        eligibility.ad_table, [], ads, K, batch_size=25,
+        build_index(EXACT, ads.vectors, ads.ad_ids).index,
+        day.request_ids,
+        day.vectors,
+        day.contexts,
+        eligibility.ad_table,
+        [],
+        ads,
+        K,
+        batch_size=25,
     )
     dropped = candidates.loc[candidates["request_id"] != day.request_ids[0]]
     oracle = pd.DataFrame({"request_id": day.request_ids[:5], "oracle_ad_id": -7})
@@ -97,8 +117,15 @@ def test_the_plot_draws_one_curve_per_index_structure():
     ads, day, eligibility = _day()
     params = _params({"factory": "IVF32,Flat", "nprobe": 4})
     candidates = retrieve_candidates(
-        build_index(params.index, ads.vectors, ads.ad_ids).index, day.request_ids, day.vectors, day.contexts,
-        eligibility.ad_table, [], ads, K, batch_size=25,
+        build_index(params.index, ads.vectors, ads.ad_ids).index,
+        day.request_ids,
+        day.vectors,
+        day.contexts,
+        eligibility.ad_table,
+        [],
+        ads,
+        K,
+        batch_size=25,
     )
     oracle = pd.DataFrame({"request_id": day.request_ids[:5], "oracle_ad_id": -7})
     rows = indexing_report(candidates, ads, day, eligibility, oracle, params)["index_types"]

@@ -33,8 +33,13 @@ def _contexts(countries: list[str], platforms: list[str], day: int = 3) -> pd.Da
     n = len(countries)
     return pd.DataFrame(
         {
-            "request_id": np.arange(1, n + 1), "user_id": np.arange(n), "day": day, "hour": 12,
-            "placement": "feed", "platform": platforms, "country": countries,
+            "request_id": np.arange(1, n + 1),
+            "user_id": np.arange(n),
+            "day": day,
+            "hour": 12,
+            "placement": "feed",
+            "platform": platforms,
+            "country": countries,
         }
     )
 
@@ -64,7 +69,10 @@ def test_ads_serve_from_their_first_day_and_while_they_have_budget():
 
 def test_targeting_rules_restrict_categories_to_countries_and_platforms():
     table = ad_eligibility(_ads(), _advertisers(), BudgetParams(min_affordable_clicks=0.0))
-    rules = [TargetingRule(categories=["finance"], countries=["US"]), TargetingRule(categories=["games"], platforms=["web"])]
+    rules = [
+        TargetingRule(categories=["finance"], countries=["US"]),
+        TargetingRule(categories=["games"], platforms=["web"]),
+    ]
     contexts = _contexts(["US", "DE", "US", "DE"], ["web", "web", "ios", "ios"])
     eligible = {}
     for group in eligibility_groups(contexts, table, rules):
@@ -86,7 +94,10 @@ def test_on_the_simulated_test_day_cold_start_ads_serve_and_drift_only_ads_do_no
     requests = test_world.requests
     day_requests = requests.loc[requests["day"].isin([test_day, drift_day])]
     contexts = request_contexts(day_requests["request_id"].to_numpy(), requests, test_world.users)
-    by_day = {int(contexts.iloc[g.request_positions[0]]["day"]): set(g.ad_ids) for g in eligibility_groups(contexts, table, [])}
+    by_day = {
+        int(contexts.iloc[g.request_positions[0]]["day"]): set(g.ad_ids)
+        for g in eligibility_groups(contexts, table, [])
+    }
     drift_ads = set(test_world.ads.loc[test_world.ads["category"] == DRIFT_CATEGORY, "ad_id"])
     assert drift_ads and not drift_ads & by_day[test_day]
     assert drift_ads <= by_day[drift_day]

@@ -40,7 +40,12 @@ def test_an_index_probing_one_list_has_lower_recall_than_one_probing_all():
 
 def test_candidates_become_a_rank_matrix_in_the_requested_order():
     candidates = pd.DataFrame(
-        {"request_id": [7, 7, 3], "ad_id": [70, 71, 30], "retrieval_rank": [0, 1, 0], "retrieval_score": [1.0, 0.5, 2.0]}
+        {
+            "request_id": [7, 7, 3],
+            "ad_id": [70, 71, 30],
+            "retrieval_rank": [0, 1, 0],
+            "retrieval_score": [1.0, 0.5, 2.0],
+        }
     )
     matrix = candidates_as_matrix(candidates, np.array([3, 7, 9]), k=2)
     np.testing.assert_array_equal(matrix, [[30, MISSING], [70, 71], [MISSING, MISSING]])

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from adrank_pipelines.retrieval.config import IndexSpec
-from adrank_pipelines.retrieval.index import EXACT, build_index, index_ad_ids, index_bytes, search, set_search_parameters
+from adrank_pipelines.retrieval.index import (
+    EXACT,
+    build_index,
+    index_ad_ids,
+    index_bytes,
+    search,
+    set_search_parameters,
+)
 from tests.retrieval.vector_fixtures import brute_force_top_k, clustered_ads, queries
 
 
@@ -16,7 +23,9 @@ def test_exact_index_answers_with_ad_ids_in_inner_product_order():
     index = build_index(EXACT, ads.vectors, ads.ad_ids).index
     scores, ids = search(index, queries(), 10)
     np.testing.assert_array_equal(ids, brute_force_top_k(queries(), ads, 10))
-    np.testing.assert_allclose(scores[:, 0], (queries() * ads.vectors[np.searchsorted(ads.ad_ids, ids[:, 0])]).sum(1), rtol=1e-5)
+    np.testing.assert_allclose(
+        scores[:, 0], (queries() * ads.vectors[np.searchsorted(ads.ad_ids, ids[:, 0])]).sum(1), rtol=1e-5
+    )
     np.testing.assert_array_equal(index_ad_ids(index), ads.ad_ids)
 
 

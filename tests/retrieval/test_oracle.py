@@ -31,8 +31,11 @@ def test_best_ad_maximises_true_ecpm_among_eligible_ads(test_world: MarketplaceT
     for _, request in contexts.iterrows():
         n = len(eligible)
         context = Context(
-            position=np.ones(n), hour=np.full(n, request["hour"]), day=np.full(n, request["day"]),
-            placement=np.full(n, request["placement"]), platform=np.full(n, request["platform"]),
+            position=np.ones(n),
+            hour=np.full(n, request["hour"]),
+            day=np.full(n, request["day"]),
+            placement=np.full(n, request["placement"]),
+            platform=np.full(n, request["platform"]),
         )
         ecpm = eligible["bid"].to_numpy() * truth.click_probability(
             np.full(n, request["user_id"]), eligible["ad_id"].to_numpy(), context

@@ -56,15 +56,25 @@ def test_candidates_follow_the_contract_and_each_request_its_own_eligibility():
     categories = np.where(np.arange(300) % 2 == 0, "finance", "games")
     ad_table = pd.DataFrame(
         {
-            "ad_id": ads.ad_ids, "advertiser_id": 1, "category": categories, "first_day": 0, "bid": 1.0,
-            "remaining_budget": 100.0, "has_budget": np.arange(300) % 10 != 0,
+            "ad_id": ads.ad_ids,
+            "advertiser_id": 1,
+            "category": categories,
+            "first_day": 0,
+            "bid": 1.0,
+            "remaining_budget": 100.0,
+            "has_budget": np.arange(300) % 10 != 0,
         }
     )
     n = 6
     contexts = pd.DataFrame(
         {
-            "request_id": np.arange(100, 100 + n), "user_id": 0, "day": 1, "hour": 0, "placement": "feed",
-            "platform": "ios", "country": ["US", "DE"] * 3,
+            "request_id": np.arange(100, 100 + n),
+            "user_id": 0,
+            "day": 1,
+            "hour": 0,
+            "placement": "feed",
+            "platform": "ios",
+            "country": ["US", "DE"] * 3,
         }
     )
     rules = [TargetingRule(categories=["finance"], countries=["US"])]
@@ -73,13 +83,18 @@ def test_candidates_follow_the_contract_and_each_request_its_own_eligibility():
         index, contexts["request_id"].to_numpy(), queries(n=n), contexts, ad_table, rules, ads, k=25, batch_size=4
     )
     assert candidates.dtypes.astype(str).to_dict() == {
-        "request_id": "int64", "ad_id": "int64", "retrieval_rank": "int32", "retrieval_score": "float32"
+        "request_id": "int64",
+        "ad_id": "int64",
+        "retrieval_rank": "int32",
+        "retrieval_score": "float32",
     }
     assert candidates.groupby("request_id").size().tolist() == [25] * n
     assert candidates.groupby("request_id")["retrieval_rank"].apply(list).map(lambda r: r == list(range(25))).all()
     category = dict(zip(ad_table["ad_id"], ad_table["category"], strict=True))
-    served = candidates.assign(category=candidates["ad_id"].map(category), country=candidates["request_id"].map(
-        dict(zip(contexts["request_id"], contexts["country"], strict=True))))
+    served = candidates.assign(
+        category=candidates["ad_id"].map(category),
+        country=candidates["request_id"].map(dict(zip(contexts["request_id"], contexts["country"], strict=True))),
+    )
     assert not ((served["country"] == "DE") & (served["category"] == "finance")).any()
     assert not candidates["ad_id"].isin(ad_table.loc[~ad_table["has_budget"], "ad_id"]).any()
     us = contexts["request_id"].to_numpy()[0]

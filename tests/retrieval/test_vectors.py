@@ -21,9 +21,10 @@ LOG_BIDS = RNG.normal(size=7)
 
 def test_inner_product_score_is_the_relevance_logit_plus_weighted_log_bid():
     for bid_weight in (0.0, 1.5):
-        scores = indexed_query_vectors(USERS, "inner_product", bid_weight) @ indexed_ad_vectors(
-            ADS, LOG_BIDS, "inner_product", bid_weight
-        ).T
+        scores = (
+            indexed_query_vectors(USERS, "inner_product", bid_weight)
+            @ indexed_ad_vectors(ADS, LOG_BIDS, "inner_product", bid_weight).T
+        )
         expected = USERS @ ADS.T / np.sqrt(16) + bid_weight * LOG_BIDS[None, :]
         np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
 

@@ -19,7 +19,9 @@ def queries(n: int = 50, dim: int = 16, seed: int = 1) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
 
 
-def brute_force_top_k(query_vectors: np.ndarray, ads: AdVectors, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+def brute_force_top_k(
+    query_vectors: np.ndarray, ads: AdVectors, k: int, allowed: np.ndarray | None = None
+) -> np.ndarray:
     """(n, k) ad ids by descending inner product, among ``allowed`` ad ids when given."""
     mask = np.ones(len(ads.ad_ids), dtype=bool) if allowed is None else np.isin(ads.ad_ids, allowed)
     scores = query_vectors @ ads.vectors[mask].T

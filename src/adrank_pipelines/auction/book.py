@@ -90,8 +90,11 @@ def build_book(
     missing = [c for c in BOOK_COLUMNS if c not in candidates.columns]
     if missing:
         raise ValueError(f"candidate frame lacks columns {missing}")
-    row = lookup(requests["request_id"].to_numpy(), candidates["request_id"].to_numpy(),
-                 "candidates name request ids absent from the evaluation day's requests")
+    row = lookup(
+        requests["request_id"].to_numpy(),
+        candidates["request_id"].to_numpy(),
+        "candidates name request ids absent from the evaluation day's requests",
+    )
     order = np.lexsort((candidates["order"].to_numpy(), row))
     row = row[order]
     column = np.arange(len(row)) - np.searchsorted(row, row, side="left")

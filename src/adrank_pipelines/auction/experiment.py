@@ -98,7 +98,9 @@ def _lift(values: np.ndarray, arm: np.ndarray, alpha: float) -> LiftEstimate:
     return relative_lift(values[arm == CONTROL], values[arm == TREATMENT], alpha)
 
 
-def readout(totals: ArmTotals, truth: dict[str, float], ab: AbTestParams, covariate: np.ndarray | None) -> dict[str, Any]:
+def readout(
+    totals: ArmTotals, truth: dict[str, float], ab: AbTestParams, covariate: np.ndarray | None
+) -> dict[str, Any]:
     """Per-metric lift with interval and p-value beside the true lift; CTR by the two-proportion test."""
     arm = totals.arm
     metrics: dict[str, Any] = {}

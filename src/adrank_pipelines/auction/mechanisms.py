@@ -82,9 +82,7 @@ def second_price(
     runner_up = np.maximum(score.max(axis=1), 0.0)
     price = _per_click(runner_up, pctr[rows, winner] * quality[rows, winner], bid[rows, winner], reserve)
     has_winner = np.isfinite(top)
-    return Allocation(
-        winner=np.where(has_winner, winner, -1)[:, None], price=np.where(has_winner, price, 0.0)[:, None]
-    )
+    return Allocation(winner=np.where(has_winner, winner, -1)[:, None], price=np.where(has_winner, price, 0.0)[:, None])
 
 
 def rank_by_score(score: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:

@@ -89,6 +89,4 @@ class PacingController:
         if self._params.kind == "none":
             return
         shortfall = (self._target[step] * self.budget - self.spend) / self.budget
-        self.control = np.clip(
-            self.control * np.exp(self._params.gain * shortfall), self._params.min_control, 1.0
-        )
+        self.control = np.clip(self.control * np.exp(self._params.gain * shortfall), self._params.min_control, 1.0)

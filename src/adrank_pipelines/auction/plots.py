@@ -52,9 +52,18 @@ def pacing_lines(pacing: pd.DataFrame, mechanism: str) -> Figure:
     axes.plot(hours[: len(target)], target, color="grey", linestyle=":", label="target")
     for model, curve in curves.groupby("model", sort=False):
         curve = curve.sort_values("step")
-        axes.plot(hours[: len(curve)], curve["bound_spend_share"], label=f"{model} ({int(curve['bound_accounts'].iloc[0])} bound)")
-    axes.set(xlabel="hour of the evaluation day", ylabel="spend / budget (budget-bound advertisers)",
-             title=f"Budget pacing under {mechanism}", xlim=(0, 24), ylim=(0, 1.1))
+        axes.plot(
+            hours[: len(curve)],
+            curve["bound_spend_share"],
+            label=f"{model} ({int(curve['bound_accounts'].iloc[0])} bound)",
+        )
+    axes.set(
+        xlabel="hour of the evaluation day",
+        ylabel="spend / budget (budget-bound advertisers)",
+        title=f"Budget pacing under {mechanism}",
+        xlim=(0, 24),
+        ylim=(0, 1.1),
+    )
     axes.legend(fontsize="small")
     figure.tight_layout()
     return figure
@@ -70,15 +79,31 @@ def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
     figure = Figure(figsize=(7, 1.2 + 0.8 * len(rows)))
     axes = figure.add_subplot()
     for y, (label, entry) in enumerate(rows):
-        axes.errorbar(entry["lift"], y, xerr=[[entry["lift"] - entry["ci_low"]], [entry["ci_high"] - entry["lift"]]],
-                      fmt="o", color="tab:blue", capsize=4, label="estimate" if y == 0 else None)
-        axes.plot(entry["true_lift"], y, marker="x", color="black", markersize=9, linestyle="none",
-                  label="true lift" if y == 0 else None)
+        axes.errorbar(
+            entry["lift"],
+            y,
+            xerr=[[entry["lift"] - entry["ci_low"]], [entry["ci_high"] - entry["lift"]]],
+            fmt="o",
+            color="tab:blue",
+            capsize=4,
+            label="estimate" if y == 0 else None,
+        )
+        axes.plot(
+            entry["true_lift"],
+            y,
+            marker="x",
+            color="black",
+            markersize=9,
+            linestyle="none",
+            label="true lift" if y == 0 else None,
+        )
     axes.axvline(0.0, color="grey", linestyle=":")
     axes.set_yticks(range(len(rows)), [label for label, _ in rows])
     design = readout["design"]
-    axes.set(xlabel="relative lift (treatment / control - 1)",
-             title=f"A/B: {design['treatment_model']} vs {design['control_model']} under {design['mechanism']}")
+    axes.set(
+        xlabel="relative lift (treatment / control - 1)",
+        title=f"A/B: {design['treatment_model']} vs {design['control_model']} under {design['mechanism']}",
+    )
     axes.legend(fontsize="small")
     figure.tight_layout()
     return figure

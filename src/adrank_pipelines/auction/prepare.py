@@ -25,7 +25,9 @@ def check_ranked_candidates(ranked: pd.DataFrame) -> None:
         bad = values.isna() | (values < 0) | (values > 1)
         if bad.any():
             examples = ranked.loc[bad, ["request_id", "ad_id", "model", column]].head(3).to_dict("records")
-            raise ValueError(f"ranked_candidates.{column}: {int(bad.sum())} value(s) missing or outside [0, 1], e.g. {examples}")
+            raise ValueError(
+                f"ranked_candidates.{column}: {int(bad.sum())} value(s) missing or outside [0, 1], e.g. {examples}"
+            )
 
 
 def evaluation_day(ranked: pd.DataFrame, requests: pd.DataFrame, day: int | None) -> int:
@@ -117,12 +119,16 @@ def auction_candidates(
         raise ValueError(f"ranked_candidates already has a model named {oracle_name!r} (auction_eval.oracle_name)")
     request_id, ad_id = ranked["request_id"].to_numpy(), ranked["ad_id"].to_numpy()
     truth_rows = lookup(
-        pair_key(candidate_truth["request_id"], candidate_truth["ad_id"]), pair_key(request_id, ad_id),
+        pair_key(candidate_truth["request_id"], candidate_truth["ad_id"]),
+        pair_key(request_id, ad_id),
         "candidate_truth lacks ground truth for ranked_candidates pairs (rerun score_candidates_with_truth)",
     )
     ad_rows = lookup(ads["ad_id"].to_numpy(), ad_id, "ranked_candidates names ad ids absent from the ads table")
-    ad_accounts = lookup(advertisers["advertiser_id"].to_numpy(), ads["advertiser_id"].to_numpy(),
-                         "the ads table names advertiser ids absent from the advertisers table")
+    ad_accounts = lookup(
+        advertisers["advertiser_id"].to_numpy(),
+        ads["advertiser_id"].to_numpy(),
+        "the ads table names advertiser ids absent from the advertisers table",
+    )
     columns = {name: ranked[name].to_numpy() for name in ("pctr", "pcvr", "rank")}
     true_pctr = candidate_truth["true_pctr"].to_numpy(dtype=np.float64)
     true_pcvr = candidate_truth["true_pcvr"].to_numpy(dtype=np.float64)
@@ -130,13 +136,31 @@ def auction_candidates(
     for model, rows in ranked.groupby("model", sort=True, observed=True).indices.items():
         truth = truth_rows[rows]
         frames[str(model)] = _candidate_frame(
-            request_id[rows], ad_id[rows], columns["pctr"][rows], columns["pcvr"][rows], columns["rank"][rows],
-            true_pctr[truth], true_pcvr[truth], ad_rows[rows], ad_accounts, ads, rules,
+            request_id[rows],
+            ad_id[rows],
+            columns["pctr"][rows],
+            columns["pcvr"][rows],
+            columns["rank"][rows],
+            true_pctr[truth],
+            true_pcvr[truth],
+            ad_rows[rows],
+            ad_accounts,
+            ads,
+            rules,
         )
     pairs, first = np.unique(truth_rows, return_index=True)
     frames[oracle_name] = _candidate_frame(
-        request_id[first], ad_id[first], true_pctr[pairs], true_pcvr[pairs], None,
-        true_pctr[pairs], true_pcvr[pairs], ad_rows[first], ad_accounts, ads, rules,
+        request_id[first],
+        ad_id[first],
+        true_pctr[pairs],
+        true_pcvr[pairs],
+        None,
+        true_pctr[pairs],
+        true_pcvr[pairs],
+        ad_rows[first],
+        ad_accounts,
+        ads,
+        rules,
     )
     return frames
 

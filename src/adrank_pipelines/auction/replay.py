@@ -87,7 +87,9 @@ def replay_day(
     for step in range(len(target)):
         lo, hi = bounds[step], bounds[step + 1]
         if hi > lo:
-            batch, n_withdrawn = _serve_step(book, slice(lo, hi), mechanism, rules, discounts, controller, shading, draws)
+            batch, n_withdrawn = _serve_step(
+                book, slice(lo, hi), mechanism, rules, discounts, controller, shading, draws
+            )
             served.append(batch)
             withdrawn += n_withdrawn
         controller.end_step(step)
@@ -163,5 +165,10 @@ def _learn_shading(
     to_beat = score_to_beat(ranking_score(bid, pctr, quality, allowed), n_slots)
     bidders = in_market & (quality >= rules.min_quality) & (pctr > 0)
     shading.observe(
-        account[bidders], max_bid[bidders], (pctr * quality)[bidders], pctr[bidders], to_beat[bidders], rules.reserve_price
+        account[bidders],
+        max_bid[bidders],
+        (pctr * quality)[bidders],
+        pctr[bidders],
+        to_beat[bidders],
+        rules.reserve_price,
     )

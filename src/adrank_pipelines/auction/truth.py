@@ -48,7 +48,11 @@ def candidate_ground_truth(pairs: pd.DataFrame, requests: pd.DataFrame, truth: G
     for start in range(0, len(frame), _CHUNK_ROWS):
         chunk = frame.iloc[start : start + _CHUNK_ROWS]
         pctr.append(_click_probability(truth, chunk, position=1))
-        pcvr.append(truth.conversion_probability(chunk["user_id"].to_numpy(), chunk["ad_id"].to_numpy(), chunk["day"].to_numpy()))
+        pcvr.append(
+            truth.conversion_probability(
+                chunk["user_id"].to_numpy(), chunk["ad_id"].to_numpy(), chunk["day"].to_numpy()
+            )
+        )
     empty = [np.zeros(0)]
     return unique.assign(true_pctr=np.concatenate(pctr or empty), true_pcvr=np.concatenate(pcvr or empty))
 

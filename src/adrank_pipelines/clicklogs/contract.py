@@ -53,4 +53,3 @@ def click_log_contract(mapping: ColumnMapping) -> type[ContractModel]:
 def click_log_failures(events: pd.DataFrame, mapping: ColumnMapping, max_examples: int) -> list[ContractFailure]:
     """Every failed check of the mapping's contract on the parsed log, grouped per column and check."""
     return contract_failures(DATASET, events, click_log_contract(mapping), max_examples)
-

@@ -65,9 +65,7 @@ def _column_names(path: Path, compressed: bool, layout: FileLayout) -> list[str]
         return list(layout.column_names)
     names = _header_names(path, compressed, layout.delimiter)
     if layout.column_names is not None and names != layout.column_names:
-        raise ClickLogFormatError(
-            f"{path}, line 1: the header names {names}, the layout expects {layout.column_names}"
-        )
+        raise ClickLogFormatError(f"{path}, line 1: the header names {names}, the layout expects {layout.column_names}")
     unknown = sorted(set(layout.integer_columns) - set(names))
     if unknown:
         raise ClickLogFormatError(f"{path}: integer_columns {unknown} are not columns of the file ({names})")

@@ -24,9 +24,7 @@ from adrank_pipelines.retrieval.index import id_map
 class FaissIndexDataset(AbstractVersionedDataset[faiss.Index, faiss.Index]):
     """``type: adrank_pipelines.datasets.faiss_index.FaissIndexDataset`` with a file ``filepath``."""
 
-    def __init__(
-        self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None) -> None:
         super().__init__(PurePosixPath(filepath), version)
         self.metadata = metadata
 

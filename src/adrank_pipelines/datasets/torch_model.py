@@ -49,7 +49,9 @@ class TorchModelDataset(AbstractDataset[CtrModel, CtrModel]):
         staging = Path(tempfile.mkdtemp(prefix=f".{self._filepath.name}.", dir=self._filepath.parent))
         try:
             (staging / CONFIG_FILE).write_text(json.dumps(data.constructor_config(), indent=1), encoding="utf-8")
-            torch.save({name: value.detach().cpu() for name, value in data.state_dict().items()}, staging / WEIGHTS_FILE)
+            torch.save(
+                {name: value.detach().cpu() for name, value in data.state_dict().items()}, staging / WEIGHTS_FILE
+            )
             self._replace_with(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -120,7 +120,9 @@ class SnapshotLookup:
     """
 
     def __init__(self, snapshot: StatisticsSnapshot, requests: pd.DataFrame, ads: pd.DataFrame) -> None:
-        self._keys = [self._index_key(key, table, snapshot.prior_ctr, requests, ads) for key, table in snapshot.tables.items()]
+        self._keys = [
+            self._index_key(key, table, snapshot.prior_ctr, requests, ads) for key, table in snapshot.tables.items()
+        ]
 
     @staticmethod
     def _index_key(

@@ -82,7 +82,10 @@ def _sequence_spec(
         "size": vocabularies[CATEGORY].size,
         "length_column": BROWSE_LENGTH_COLUMN,
     }
-    fields[BROWSE_AGE_HOURS] = {"columns": sequence_column_names(BROWSE_AGE_HOURS, browse_length), "kind": "browse_numeric"}
+    fields[BROWSE_AGE_HOURS] = {
+        "columns": sequence_column_names(BROWSE_AGE_HOURS, browse_length),
+        "kind": "browse_numeric",
+    }
     return {
         "dataset": "behaviour_sequences",
         "join_key": "request_id",

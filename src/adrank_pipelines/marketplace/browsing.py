@@ -22,7 +22,9 @@ _SECONDS_PER_DAY = 86_400
 _EVENTS_PER_CHUNK = 1_000_000
 
 
-def _draw_categories(rng: np.random.Generator, truth: GroundTruth, user_rows: np.ndarray, day: np.ndarray) -> np.ndarray:
+def _draw_categories(
+    rng: np.random.Generator, truth: GroundTruth, user_rows: np.ndarray, day: np.ndarray
+) -> np.ndarray:
     """Inverse-CDF draw of one category per event from that event's interest vector."""
     cumulative = np.cumsum(truth.interests(user_rows, day), axis=1)
     uniform = rng.random(len(user_rows))[:, None] * cumulative[:, -1:]
@@ -47,7 +49,10 @@ def simulate_browsing(config: MarketplaceConfig, users: pd.DataFrame, truth: Gro
     # One step even without events, so concatenate always has an array (an empty one) to join.
     starts = range(0, max(len(user_rows), 1), _EVENTS_PER_CHUNK)
     category = np.concatenate(
-        [_draw_categories(rng, truth, user_rows[s : s + _EVENTS_PER_CHUNK], day[s : s + _EVENTS_PER_CHUNK]) for s in starts]
+        [
+            _draw_categories(rng, truth, user_rows[s : s + _EVENTS_PER_CHUNK], day[s : s + _EVENTS_PER_CHUNK])
+            for s in starts
+        ]
     )
     start = pd.Timestamp(config.start_date) - pd.Timedelta(days=browsing.history_days)
     events = pd.DataFrame(

@@ -23,7 +23,9 @@ class LoggingPolicy(_Strict):
     """The production system that chose which ads were shown (a noisy, interest-aware ranker)."""
 
     candidates_per_request: int = Field(ge=2)
-    targeted_share: float = Field(ge=0, le=1, description="share of candidates drawn from the user's inferred interests")
+    targeted_share: float = Field(
+        ge=0, le=1, description="share of candidates drawn from the user's inferred interests"
+    )
     interest_sharpness: float = Field(ge=0, le=2, description="exponent on true interests in the policy's estimate")
     score_noise: float = Field(ge=0, description="Gumbel scale of the policy's ranking noise")
 

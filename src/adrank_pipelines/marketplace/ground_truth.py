@@ -55,9 +55,7 @@ class GroundTruth:
         offer_kind = pd.Categorical(truth_ads["offer_kind"], categories=list(OFFER_KINDS)).codes
         self._offer_click = np.asarray([world["offer_click_effects"][k] for k in OFFER_KINDS])[offer_kind]
         self._offer_conversion = np.asarray([world["offer_conversion_effects"][k] for k in OFFER_KINDS])[offer_kind]
-        self._drift_multipliers = np.array(
-            [world["drift"]["interest_multipliers"].get(c, 1.0) for c in ALL_CATEGORIES]
-        )
+        self._drift_multipliers = np.array([world["drift"]["interest_multipliers"].get(c, 1.0) for c in ALL_CATEGORIES])
 
     def _rows(self, user_id: np.ndarray, ad_id: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self._user_row.loc[user_id].to_numpy(), self._ad_row.loc[ad_id].to_numpy()

@@ -88,8 +88,18 @@ def simulate_marketplace(config: MarketplaceConfig, show_progress: bool = True) 
     impressions.insert(1, "request_id", request_offsets[day_of_row] + impressions["request_row"].to_numpy() + 1)
     truth_impressions = impressions[["impression_id", "true_pctr", "true_pcvr"]].copy()
     public_columns = [
-        "impression_id", "request_id", "user_id", "ad_id", "event_time", "day", "hour",
-        "placement", "platform", "position", "click", "conversion",
+        "impression_id",
+        "request_id",
+        "user_id",
+        "ad_id",
+        "event_time",
+        "day",
+        "hour",
+        "placement",
+        "platform",
+        "position",
+        "click",
+        "conversion",
     ]
     return MarketplaceTables(
         users=entities.users,

@@ -106,7 +106,7 @@ def fill_slots(
     by_category = [active_rows[ad_category[active_rows] == c] for c in range(len(ALL_CATEGORIES))]
     user_rows = requests["_user_row"].to_numpy()
     interest = truth.interests(user_rows, np.full(len(requests), day))
-    policy_interest = interest ** config.logging_policy.interest_sharpness
+    policy_interest = interest**config.logging_policy.interest_sharpness
     policy_interest /= policy_interest.sum(axis=1, keepdims=True)
     candidates = _candidates(rng, config, policy_interest, by_category, active_rows)
     score = (

@@ -138,21 +138,69 @@ OFFERS: tuple[tuple[str, str], ...] = (
 OFFER_KINDS: tuple[str, ...] = ("discount", "trial", "novelty", "premium", "urgency", "social")
 
 ADJECTIVES: tuple[str, ...] = (
-    "amazing", "smart", "bold", "fresh", "essential", "ultimate", "easy", "brilliant", "classic", "modern",
+    "amazing",
+    "smart",
+    "bold",
+    "fresh",
+    "essential",
+    "ultimate",
+    "easy",
+    "brilliant",
+    "classic",
+    "modern",
 )
 CALLS_TO_ACTION: tuple[str, ...] = (
-    "Shop now", "Download today", "Sign up in seconds", "Book now", "Learn more", "Get started",
+    "Shop now",
+    "Download today",
+    "Sign up in seconds",
+    "Book now",
+    "Learn more",
+    "Get started",
 )
 # Low-clarity creatives use filler instead of theme keywords: less signal, lower true quality.
 FILLER_PHRASES: tuple[str, ...] = (
-    "best deals online", "click here for more", "you will not believe it", "top offers for you",
-    "great stuff at great prices", "everything you need",
+    "best deals online",
+    "click here for more",
+    "you will not believe it",
+    "top offers for you",
+    "great stuff at great prices",
+    "everything you need",
 )
 BRAND_PREFIXES: tuple[str, ...] = (
-    "Vel", "Nova", "Zen", "Aur", "Kai", "Lum", "Tor", "Qui", "Bri", "Sol", "Mar", "Pix", "Ori", "Fen", "Jax", "Rho",
+    "Vel",
+    "Nova",
+    "Zen",
+    "Aur",
+    "Kai",
+    "Lum",
+    "Tor",
+    "Qui",
+    "Bri",
+    "Sol",
+    "Mar",
+    "Pix",
+    "Ori",
+    "Fen",
+    "Jax",
+    "Rho",
 )
 BRAND_SUFFIXES: tuple[str, ...] = (
-    "ora", "ix", "ly", "io", "ex", "ana", "ify", "wave", "hub", "nest", "core", "labs", "go", "mint", "ara", "on",
+    "ora",
+    "ix",
+    "ly",
+    "io",
+    "ex",
+    "ana",
+    "ify",
+    "wave",
+    "hub",
+    "nest",
+    "core",
+    "labs",
+    "go",
+    "mint",
+    "ara",
+    "on",
 )
 
 # Offer kind -> (base logit effect, slope on the user's price sensitivity); scaled by offer_weight.

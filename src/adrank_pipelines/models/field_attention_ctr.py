@@ -14,7 +14,13 @@ from torch import nn
 
 from adrank_pipelines.models.batching import Batch
 from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.layers import CategoricalEmbeddings, CtrHeads, CtrOutputs, NumericFieldEmbeddings, transformer_stack
+from adrank_pipelines.models.layers import (
+    CategoricalEmbeddings,
+    CtrHeads,
+    CtrOutputs,
+    NumericFieldEmbeddings,
+    transformer_stack,
+)
 from adrank_pipelines.models.layout import InputLayout
 
 
@@ -45,5 +51,7 @@ class FieldAttentionCtrModel(nn.Module):
         impressions = batch.impressions
         categorical = torch.cat([impressions.user_categorical, impressions.pair_categorical], dim=1)
         numeric = torch.cat([impressions.user_numeric, impressions.pair_numeric], dim=1)
-        fields = torch.cat([self.categorical(categorical), self.numeric(numeric).to(self.categorical.table.weight.dtype)], dim=1)
+        fields = torch.cat(
+            [self.categorical(categorical), self.numeric(numeric).to(self.categorical.table.weight.dtype)], dim=1
+        )
         return self.heads(self.interactions(fields).flatten(1))

@@ -63,7 +63,9 @@ def mlp(input_dim: int, hidden: list[int], dropout: float) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def transformer_stack(d_model: int, n_heads: int, n_layers: int, feedforward_dim: int, dropout: float) -> nn.TransformerEncoder:
+def transformer_stack(
+    d_model: int, n_heads: int, n_layers: int, feedforward_dim: int, dropout: float
+) -> nn.TransformerEncoder:
     """Pre-norm self-attention layers (pre-norm trains stably without warm-up)."""
     layer = nn.TransformerEncoderLayer(
         d_model, n_heads, feedforward_dim, dropout, activation="gelu", batch_first=True, norm_first=True

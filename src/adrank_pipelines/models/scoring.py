@@ -45,7 +45,9 @@ def predict_ctr(
 
 
 @torch.inference_mode()
-def score_candidates(model: CtrModel, candidates: pd.DataFrame, request_sequence: pd.DataFrame | None, ads: AdInputs | None) -> np.ndarray:
+def score_candidates(
+    model: CtrModel, candidates: pd.DataFrame, request_sequence: pd.DataFrame | None, ads: AdInputs | None
+) -> np.ndarray:
     """pCTR of each candidate row (all of one request): the request's sequence is encoded once, the ads in one batch.
 
     ``candidates`` holds the model-input features of (request, candidate ad) pairs; ``request_sequence``

@@ -86,7 +86,9 @@ def load_text_encoder(params: TextEncoderParams, texts: list[str]) -> TextEncode
     return TextEncoder(tokenizer=vocabulary_tokenizer(vocabulary), bert=bert, vocabulary=vocabulary)
 
 
-def tokenize(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+def tokenize(
+    tokenizer: PreTrainedTokenizerBase, texts: list[str], max_length: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Token ids and attention masks, padded to the longest text (at most ``max_length``)."""
     encoded = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
     return encoded["input_ids"], encoded["attention_mask"]

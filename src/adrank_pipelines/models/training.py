@@ -75,7 +75,9 @@ def ctr_losses(outputs: CtrOutputs, labels: torch.Tensor, conversion_weight: flo
 
 
 @torch.inference_mode()
-def predict_tensors(model: CtrModel, split: SplitTensors, batch_size: int, device: torch.device, bf16: bool) -> np.ndarray:
+def predict_tensors(
+    model: CtrModel, split: SplitTensors, batch_size: int, device: torch.device, bf16: bool
+) -> np.ndarray:
     """(n, 2) float64 pCTR, pCVR in row order (rows of one request stay together, as in the frames)."""
     model.eval()
     order = torch.arange(len(split.impressions), device=device)
@@ -97,9 +99,7 @@ def click_metrics(clicks: np.ndarray, pctr: np.ndarray) -> dict[str, float]:
 
 def make_optimizers(model: CtrModel, training: TrainingParams) -> list[torch.optim.Optimizer]:
     """SparseAdam for the sparse-gradient embedding tables, AdamW (with weight decay) for the rest."""
-    sparse = {
-        id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) and m.sparse for p in m.parameters()
-    }
+    sparse = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) and m.sparse for p in m.parameters()}
     trainable = [p for p in model.parameters() if p.requires_grad]
     dense_parameters = [p for p in trainable if id(p) not in sparse]
     sparse_parameters = [p for p in trainable if id(p) in sparse]
@@ -193,7 +193,9 @@ def fit_ctr_model(
     device = resolve_device(training.device)
     model = build_model(spec, train, ad_features, text_embeddings, params)
     clicked = train["click"] > 0
-    model.heads.start_at_base_rates(float(clicked.mean()), float(train.loc[clicked, "conversion"].mean()) if clicked.any() else 0.1)
+    model.heads.start_at_base_rates(
+        float(clicked.mean()), float(train.loc[clicked, "conversion"].mean()) if clicked.any() else 0.1
+    )
     model = model.to(device)
 
     ads = prepare_ads(model, ad_features, text_embeddings)

@@ -195,7 +195,9 @@ class TransformerCtrModel(nn.Module):
     def forward(self, batch: Batch) -> CtrOutputs:
         impressions, history_rows = batch.impressions, batch.requests.ad_rows
         # Each distinct ad of the batch (targets and history events) is represented once.
-        unique_rows, inverse = torch.unique(torch.cat([impressions.ad_rows, history_rows.flatten()]), return_inverse=True)
+        unique_rows, inverse = torch.unique(
+            torch.cat([impressions.ad_rows, history_rows.flatten()]), return_inverse=True
+        )
         ad_states, ad_text = self._ad_states(batch.ads, unique_rows)
         ad_states = ad_states[inverse]
         target, target_text = ad_states[: len(impressions)], ad_text[inverse[: len(impressions)]]

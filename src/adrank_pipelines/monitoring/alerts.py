@@ -39,7 +39,10 @@ def apply_rules(statistics: pd.DataFrame, rules: RuleParams) -> pd.DataFrame:
     significant = evaluated["significant"].to_numpy(dtype=bool)
     with np.errstate(invalid="ignore"):
         severity = np.select(
-            [significant & (value >= evaluated["alert_threshold"]), significant & (value >= evaluated["warn_threshold"])],
+            [
+                significant & (value >= evaluated["alert_threshold"]),
+                significant & (value >= evaluated["warn_threshold"]),
+            ],
             [ALERT, WARN],
             default=OK,
         )

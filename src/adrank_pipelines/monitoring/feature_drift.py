@@ -100,10 +100,16 @@ def _categorical_rows(
     counts, unseen = reference.binning.counts(column)
     unseen_share = unseen / len(column)
     return [
-        DriftStatistic(**base, statistic=PSI,
-                       value=population_stability_index(reference.counts, counts, profile.share_floor)),
-        DriftStatistic(**base, statistic=UNSEEN_SHARE_INCREASE, value=unseen_share - reference.unseen_share,
-                       reference_value=reference.unseen_share, current_value=unseen_share),
+        DriftStatistic(
+            **base, statistic=PSI, value=population_stability_index(reference.counts, counts, profile.share_floor)
+        ),
+        DriftStatistic(
+            **base,
+            statistic=UNSEEN_SHARE_INCREASE,
+            value=unseen_share - reference.unseen_share,
+            reference_value=reference.unseen_share,
+            current_value=unseen_share,
+        ),
     ]
 
 
@@ -117,9 +123,12 @@ def _numeric_rows(
     if reference.sorted_values.size and np.isfinite(values).any():
         means = {"reference_value": float(reference.sorted_values.mean()), "current_value": float(np.nanmean(values))}
     return [
-        DriftStatistic(**base, statistic=PSI,
-                       value=population_stability_index(reference.counts, reference.binning.counts(values),
-                                                        profile.share_floor), **means),
+        DriftStatistic(
+            **base,
+            statistic=PSI,
+            value=population_stability_index(reference.counts, reference.binning.counts(values), profile.share_floor),
+            **means,
+        ),
         DriftStatistic(**base, statistic=KS, value=ks.statistic, p_value=ks.p_value, **means),
     ]
 
@@ -169,8 +178,9 @@ def monitored_features(
     require_known_features(excluded, known, "drift.features.excluded")
     require_known_features(report_only, known, "drift.features.report_only")
     features = [
-        MonitoredFeature(name, "categorical", tuple(source), frozenset(unseen_codes.get(name, ())),
-                         name not in report_only)
+        MonitoredFeature(
+            name, "categorical", tuple(source), frozenset(unseen_codes.get(name, ())), name not in report_only
+        )
         for name, source in categorical.items()
         if name not in excluded
     ]

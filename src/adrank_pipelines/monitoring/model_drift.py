@@ -75,9 +75,13 @@ def label_drift(reference: pd.DataFrame, current: pd.DataFrame, base: dict) -> D
     clicks_ref, clicks_cur = float(reference[LABEL].sum()), float(current[LABEL].sum())
     ctr_ref, ctr_cur = clicks_ref / len(reference), clicks_cur / len(current)
     return DriftStatistic(
-        **base, group="label", subject=LABEL, statistic=CTR_CHANGE,
+        **base,
+        group="label",
+        subject=LABEL,
+        statistic=CTR_CHANGE,
         value=abs(ctr_cur / ctr_ref - 1.0) if ctr_ref > 0 else float("nan"),
-        reference_value=ctr_ref, current_value=ctr_cur,
+        reference_value=ctr_ref,
+        current_value=ctr_cur,
         p_value=two_proportion_p_value(clicks_ref, len(reference), clicks_cur, len(current)),
     )
 
@@ -87,8 +91,13 @@ def calibration_drift(baseline: pd.DataFrame, current: pd.DataFrame, base: dict)
     ratio_base = calibration_ratio(baseline[LABEL], baseline[SCORE])
     ratio_cur = calibration_ratio(current[LABEL], current[SCORE])
     return DriftStatistic(
-        **base, group="calibration", subject=SCORE, statistic=CALIBRATION_CHANGE,
-        value=abs(ratio_cur / ratio_base - 1.0), reference_value=ratio_base, current_value=ratio_cur,
+        **base,
+        group="calibration",
+        subject=SCORE,
+        statistic=CALIBRATION_CHANGE,
+        value=abs(ratio_cur / ratio_base - 1.0),
+        reference_value=ratio_base,
+        current_value=ratio_cur,
         p_value=calibration_ratio_p_value(baseline[LABEL].sum(), ratio_base, current[LABEL].sum(), ratio_cur),
     )
 
@@ -102,18 +111,34 @@ def performance_decay(baseline: pd.DataFrame, current: pd.DataFrame, base: dict)
         errors.append(auc_standard_error(aucs[-1], positives, len(frame) - positives))
     loss_base, loss_cur = _row_logloss(baseline), _row_logloss(current)
     return [
-        DriftStatistic(**base, group="performance", subject=SCORE, statistic=AUC_DROP, value=aucs[0] - aucs[1],
-                       reference_value=aucs[0], current_value=aucs[1],
-                       p_value=auc_drop_p_value(aucs[0], errors[0], aucs[1], errors[1])),
-        DriftStatistic(**base, group="performance", subject=SCORE, statistic=LOGLOSS_INCREASE,
-                       value=loss_cur.mean() / loss_base.mean() - 1.0,
-                       reference_value=float(loss_base.mean()), current_value=float(loss_cur.mean()),
-                       p_value=mean_increase_p_value(loss_base, loss_cur)),
+        DriftStatistic(
+            **base,
+            group="performance",
+            subject=SCORE,
+            statistic=AUC_DROP,
+            value=aucs[0] - aucs[1],
+            reference_value=aucs[0],
+            current_value=aucs[1],
+            p_value=auc_drop_p_value(aucs[0], errors[0], aucs[1], errors[1]),
+        ),
+        DriftStatistic(
+            **base,
+            group="performance",
+            subject=SCORE,
+            statistic=LOGLOSS_INCREASE,
+            value=loss_cur.mean() / loss_base.mean() - 1.0,
+            reference_value=float(loss_base.mean()),
+            current_value=float(loss_cur.mean()),
+            p_value=mean_increase_p_value(loss_base, loss_cur),
+        ),
     ]
 
 
 def prediction_drift(
-    reference: pd.DataFrame, currents: Mapping[str, pd.DataFrame], reference_window: str, score_bins: int,
+    reference: pd.DataFrame,
+    currents: Mapping[str, pd.DataFrame],
+    reference_window: str,
+    score_bins: int,
     share_floor: float,
 ) -> list[DriftStatistic]:
     """PSI and KS of the score distribution, binned on the reference window's scores."""
@@ -159,5 +184,9 @@ def model_drift(
 
 
 def _base(window: str, reference_window: str, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
-    return {"window": window, "reference_window": reference_window, "n_reference": len(reference),
-            "n_current": len(current)}
+    return {
+        "window": window,
+        "reference_window": reference_window,
+        "n_reference": len(reference),
+        "n_current": len(current),
+    }

@@ -77,9 +77,18 @@ def _annotate_unseen(axes, evaluated: pd.DataFrame, window: str, features: list[
         & evaluated["alerting"]
     ]
     for row in unseen.itertuples():
-        axes.annotate(f"+{row.value:.1%} unseen", xy=(1, features.index(row.subject)), xytext=(-3, 0),
-                      xycoords=("axes fraction", "data"), textcoords="offset points", ha="right", va="center",
-                      fontsize="x-small", fontweight="bold", color=_SEVERITY_COLOURS[row.severity])
+        axes.annotate(
+            f"+{row.value:.1%} unseen",
+            xy=(1, features.index(row.subject)),
+            xytext=(-3, 0),
+            xycoords=("axes fraction", "data"),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize="x-small",
+            fontweight="bold",
+            color=_SEVERITY_COLOURS[row.severity],
+        )
 
 
 def score_histograms(
@@ -96,8 +105,15 @@ def score_histograms(
     for index, window in enumerate(currents, start=1):
         axes = figure.add_subplot(1, len(currents), index)
         for name, style in ((reference, {"color": "grey", "linestyle": "--"}), (window, {"color": "tab:blue"})):
-            axes.hist(np.clip(scored[name][score], edges[0], edges[-1]), bins=edges, density=True,
-                      histtype="step", linewidth=1.5, label=f"{name} ({len(scored[name]):,})", **style)
+            axes.hist(
+                np.clip(scored[name][score], edges[0], edges[-1]),
+                bins=edges,
+                density=True,
+                histtype="step",
+                linewidth=1.5,
+                label=f"{name} ({len(scored[name]):,})",
+                **style,
+            )
         axes.set(xscale="log", xlabel=f"predicted {score}", ylabel="density", title=f"{window} vs {reference}")
         axes.legend(fontsize="small")
     figure.tight_layout()
@@ -120,8 +136,15 @@ def reliability_curves(
     axes.plot([low, high], [low, high], color="grey", linestyle=":", label="perfect calibration")
     for window, bins in curves.items():
         axes.plot(bins["mean_predicted"], bins["observed_rate"], marker="o", markersize=3, label=window)
-    axes.set(xscale="log", yscale="log", xlim=(low, high), ylim=(low, high), xlabel=f"mean predicted {score} in bin",
-             ylabel="observed CTR in bin", title=f"Reliability per window ({n_bins} equal-mass bins)")
+    axes.set(
+        xscale="log",
+        yscale="log",
+        xlim=(low, high),
+        ylim=(low, high),
+        xlabel=f"mean predicted {score} in bin",
+        ylabel="observed CTR in bin",
+        title=f"Reliability per window ({n_bins} equal-mass bins)",
+    )
     axes.legend(loc="upper left", fontsize="small")
     figure.tight_layout()
     return figure

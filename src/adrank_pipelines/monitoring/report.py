@@ -36,8 +36,13 @@ def _feature_summary(features: pd.DataFrame) -> dict[str, Any]:
     return {
         "monitored": int(features["subject"].nunique()),
         "flagged": [
-            {"feature": row["subject"], "source": row["source"], "statistic": row["statistic"],
-             "value": _number(row["value"]), "severity": row["severity"]}
+            {
+                "feature": row["subject"],
+                "source": row["source"],
+                "statistic": row["statistic"],
+                "value": _number(row["value"]),
+                "severity": row["severity"],
+            }
             for _, row in alerting.iterrows()
         ],
         "flagged_sources": sorted({s for source in alerting["source"] for s in source.split(" x ") if s}),

@@ -42,9 +42,9 @@ def calibration_ratio_p_value(clicks_a: float, ratio_a: float, clicks_b: float, 
 def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
     """Hanley & McNeil (1982) standard error of an AUC from its value and class sizes."""
     q1, q2 = auc / (2.0 - auc), 2.0 * auc**2 / (1.0 + auc)
-    variance = (
-        auc * (1.0 - auc) + (n_positive - 1) * (q1 - auc**2) + (n_negative - 1) * (q2 - auc**2)
-    ) / (n_positive * n_negative)
+    variance = (auc * (1.0 - auc) + (n_positive - 1) * (q1 - auc**2) + (n_negative - 1) * (q2 - auc**2)) / (
+        n_positive * n_negative
+    )
     return float(np.sqrt(max(variance, 0.0)))
 
 

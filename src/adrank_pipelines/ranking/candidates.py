@@ -11,7 +11,12 @@ from adrank_pipelines.ranking.objective import group_starts
 
 DATASET = "retrieved_candidates"
 # The retrieval stage's output contract.
-RETRIEVED_COLUMNS = {"request_id": "integer", "ad_id": "integer", "retrieval_rank": "integer", "retrieval_score": "float"}
+RETRIEVED_COLUMNS = {
+    "request_id": "integer",
+    "ad_id": "integer",
+    "retrieval_rank": "integer",
+    "retrieval_score": "float",
+}
 
 
 def check_retrieved(candidates: pd.DataFrame) -> None:

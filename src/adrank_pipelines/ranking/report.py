@@ -75,7 +75,8 @@ def ranking_report(
         "models": models,
         "references": {
             "logged_winner_among_candidates": candidates.loc[is_winner, "request_id"].nunique() / len(ranked_requests)
-            if len(ranked_requests) else float("nan"),
+            if len(ranked_requests)
+            else float("nan"),
             "retrieval_first_equals_logged_winner": _share_matching(retrieval_firsts, winners),
         },
         "seconds": {**{name: float(value) for name, value in seconds.items()}, "total": total_seconds},

@@ -69,8 +69,15 @@ def sample_request_ids(request_ids: np.ndarray, n: int, seed: int) -> np.ndarray
 def _eligible_top_k(index: Any, queries: Queries, data: EvaluationSet, batch_size: int) -> np.ndarray:
     eligibility = data.eligibility
     candidates = retrieve_candidates(
-        index, queries.request_ids, queries.vectors, queries.contexts, eligibility.ad_table, eligibility.rules,
-        data.ads, data.k, batch_size,
+        index,
+        queries.request_ids,
+        queries.vectors,
+        queries.contexts,
+        eligibility.ad_table,
+        eligibility.rules,
+        data.ads,
+        data.k,
+        batch_size,
     )
     return candidates_as_matrix(candidates, queries.request_ids, data.k)
 
@@ -97,7 +104,9 @@ class _IndexCache:
         return built
 
 
-def compare_index_types(specs: Sequence[IndexSpec], data: EvaluationSet, params: EvaluationParams) -> list[dict[str, Any]]:
+def compare_index_types(
+    specs: Sequence[IndexSpec], data: EvaluationSet, params: EvaluationParams
+) -> list[dict[str, Any]]:
     """One row per spec of ``specs`` (see the module docstring)."""
     cache = _IndexCache(data.ads)
     queries, k = data.recall_queries.vectors, data.k
@@ -115,7 +124,9 @@ def compare_index_types(specs: Sequence[IndexSpec], data: EvaluationSet, params:
                 # Fewer than min(K, ads) returned (too few ads probed): retrieval tops these up by exact search.
                 "short_of_k_share": float((found == MISSING).any(axis=1).mean()),
                 "oracle_best_ad_share": _oracle_share(retrieved, data),
-                "latency": query_latency_ms(built.index, queries[: params.latency_queries], k, params.latency_batch_size),
+                "latency": query_latency_ms(
+                    built.index, queries[: params.latency_queries], k, params.latency_batch_size
+                ),
                 "build_seconds": built.build_seconds,
                 "index_bytes": index_bytes(built.index),
             }
@@ -138,8 +149,12 @@ def pipeline_quality(
             candidates_as_matrix(candidates, data.recall_queries.request_ids, k),
             _eligible_top_k(exact, data.recall_queries, data, batch_size),
         ),
-        "oracle_best_ad_share": _oracle_share(candidates_as_matrix(candidates, data.oracle_queries.request_ids, k), data),
-        "exact_oracle_best_ad_share": _oracle_share(_eligible_top_k(exact, data.oracle_queries, data, batch_size), data),
+        "oracle_best_ad_share": _oracle_share(
+            candidates_as_matrix(candidates, data.oracle_queries.request_ids, k), data
+        ),
+        "exact_oracle_best_ad_share": _oracle_share(
+            _eligible_top_k(exact, data.oracle_queries, data, batch_size), data
+        ),
         "n_requests": int(len(per_request)),
         "candidates_per_request": {
             "min": int(per_request.min()),
@@ -162,7 +177,9 @@ def indexing_report(
     evaluation = params.evaluation
     data = EvaluationSet(
         ads=ads,
-        recall_queries=queries.take(sample_request_ids(queries.request_ids, evaluation.recall_queries, evaluation.seed)),
+        recall_queries=queries.take(
+            sample_request_ids(queries.request_ids, evaluation.recall_queries, evaluation.seed)
+        ),
         oracle_queries=queries.take(oracle["request_id"].to_numpy()),
         oracle=oracle,
         eligibility=eligibility,
@@ -177,7 +194,10 @@ def indexing_report(
         "recall_queries": int(len(data.recall_queries.request_ids)),
         "oracle_requests": int(len(data.oracle_queries.request_ids)),
         "exact_reference": EXACT.factory,
-        "pipeline": {"index": params.index.name, **pipeline_quality(candidates, queries.request_ids, data, params.query_batch_size)},
+        "pipeline": {
+            "index": params.index.name,
+            **pipeline_quality(candidates, queries.request_ids, data, params.query_batch_size),
+        },
         "index_types": compare_index_types(specs, data, evaluation),
     }
 

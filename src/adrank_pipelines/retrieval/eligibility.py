@@ -62,7 +62,9 @@ def request_contexts(request_ids: np.ndarray, requests: pd.DataFrame, users: pd.
     contexts = wanted.merge(requests, on="request_id", how="left", validate="one_to_one", indicator=True)
     unknown = contexts.loc[contexts["_merge"] != "both", "request_id"]
     if len(unknown):
-        raise ValueError(f"dataset 'requests' lacks {len(unknown)} queried request(s), e.g. request_id {unknown.iloc[0]}")
+        raise ValueError(
+            f"dataset 'requests' lacks {len(unknown)} queried request(s), e.g. request_id {unknown.iloc[0]}"
+        )
     contexts = contexts.merge(users[["user_id", "country"]], on="user_id", how="left", validate="many_to_one")
     return contexts[CONTEXT_COLUMNS]
 

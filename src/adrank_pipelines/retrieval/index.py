@@ -44,7 +44,9 @@ def set_search_parameters(index: faiss.Index, spec: IndexSpec) -> None:
         try:
             space.set_index_parameter(index, name, value)
         except RuntimeError as error:
-            raise ValueError(f"index '{spec.factory}' has no search parameter {name} (set in its index spec)") from error
+            raise ValueError(
+                f"index '{spec.factory}' has no search parameter {name} (set in its index spec)"
+            ) from error
 
 
 def _id_mapped(factory: str, dim: int, metric: int) -> faiss.IndexIDMap2:

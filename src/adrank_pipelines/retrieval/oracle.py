@@ -20,7 +20,9 @@ ORACLE_COLUMNS = ["request_id", "oracle_ad_id", "oracle_ecpm"]
 PAIRS_PER_CALL = 500_000  # (request, ad) pairs scored at once: bounds memory on large catalogs
 
 
-def _best_ads(truth: GroundTruth, contexts: pd.DataFrame, ad_ids: np.ndarray, bids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _best_ads(
+    truth: GroundTruth, contexts: pd.DataFrame, ad_ids: np.ndarray, bids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     n_requests, n_ads = len(contexts), len(ad_ids)
     context = Context(
         position=np.ones(n_requests * n_ads, dtype=np.int64),
@@ -47,6 +49,8 @@ def oracle_best_ads(
         for start in range(0, len(group.request_positions), step):
             chunk = contexts.iloc[group.request_positions[start : start + step]]
             best, ecpm = _best_ads(truth, chunk, group.ad_ids, bids)
-            frames.append(pd.DataFrame({"request_id": chunk["request_id"].to_numpy(), "oracle_ad_id": best, "oracle_ecpm": ecpm}))
+            frames.append(
+                pd.DataFrame({"request_id": chunk["request_id"].to_numpy(), "oracle_ad_id": best, "oracle_ecpm": ecpm})
+            )
     oracle = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ORACLE_COLUMNS)
     return oracle.sort_values("request_id", ignore_index=True)

@@ -68,5 +68,7 @@ def user_tower_vectors(
     requests = prepare_requests(model, sequences.loc[sequences["request_id"].isin(queries["request_id"])], ads)
     impressions = prepare_impressions(model, queries, ads, requests)
     order = torch.arange(len(queries))
-    vectors = [model.user_vectors(batch) for _, batch in batches_in_order(impressions, order, batch_size, requests, ads)]
+    vectors = [
+        model.user_vectors(batch) for _, batch in batches_in_order(impressions, order, batch_size, requests, ads)
+    ]
     return torch.cat(vectors).float().numpy()

@@ -48,10 +48,7 @@ class DataContractError(Exception):
     def __init__(self, failures: Sequence[ContractFailure]) -> None:
         self.failures = tuple(failures)
         datasets = sorted({failure.dataset for failure in self.failures})
-        lines = [
-            f"{len(self.failures)} data contract check(s) failed in {datasets}; "
-            "nothing downstream was written."
-        ]
+        lines = [f"{len(self.failures)} data contract check(s) failed in {datasets}; nothing downstream was written."]
         lines += [f"  [{number}] {failure.render()}" for number, failure in enumerate(self.failures, 1)]
         super().__init__("\n".join(lines))
 

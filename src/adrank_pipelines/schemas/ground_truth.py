@@ -62,9 +62,7 @@ def _id_coverage_failures(
     name: str, truth: pd.DataFrame, raw_name: str, raw: pd.DataFrame, key: str, max_examples: int
 ) -> list[ContractFailure]:
     without_truth = ~raw[key].isin(truth[key])
-    failures = failure_from_mask(
-        name, raw, key, f"has a row for every {raw_name}.{key}", without_truth, max_examples
-    )
+    failures = failure_from_mask(name, raw, key, f"has a row for every {raw_name}.{key}", without_truth, max_examples)
     unknown = ~truth[key].isin(raw[key])
     failures += failure_from_mask(name, truth, key, f"every {key} exists in {raw_name}.{key}", unknown, max_examples)
     return failures

@@ -48,7 +48,9 @@ def time_window_failures(
     return failures
 
 
-def history_failures(dataset: str, frame: pd.DataFrame, window: ObservationWindow, max_examples: int) -> list[ContractFailure]:
+def history_failures(
+    dataset: str, frame: pd.DataFrame, window: ObservationWindow, max_examples: int
+) -> list[ContractFailure]:
     """Events after the window's end would be the future of every logged request."""
     after_end = frame["event_time"] >= window.end
     return failure_from_mask(dataset, frame, "event_time", f"event_time < {window.end}", after_end, max_examples)

@@ -23,8 +23,15 @@ from tests.monitoring.drift_windows import window
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 MODELS = ("transformer", "transformer_calibrated", "lightgbm", "lightgbm_calibrated", "hybrid", "baseline")
-INPUTS = {"model_input_train", "model_input_valid", "model_input_test", "model_input_drift", "feature_spec",
-          "params:drift", *(f"{model}_predictions" for model in MODELS)}
+INPUTS = {
+    "model_input_train",
+    "model_input_valid",
+    "model_input_test",
+    "model_input_drift",
+    "feature_spec",
+    "params:drift",
+    *(f"{model}_predictions" for model in MODELS),
+}
 REPORTED = {
     "drift_statistics": "08_reporting",
     "drift_alerts": "08_reporting",
@@ -51,7 +58,12 @@ def test_nodes_and_datasets():
     pipeline = create_pipeline()
     assert pipeline.inputs() == INPUTS
     persisted = set(REPORTED) | {"drift_metrics"}
-    in_memory = {"drift_reference_profile", "drift_feature_statistics", "drift_model_statistics", "drift_scored_windows"}
+    in_memory = {
+        "drift_reference_profile",
+        "drift_feature_statistics",
+        "drift_model_statistics",
+        "drift_scored_windows",
+    }
     assert pipeline.all_outputs() == persisted | in_memory
 
 
@@ -128,4 +140,6 @@ def test_full_run_flags_the_shifted_window_only(model):
     assert report["settings"]["reference_window"] == "train"
     metrics = catalog.load("drift_metrics")
     assert metrics["drift_alerts"]["value"] >= 1 and metrics["test_alerts"]["value"] == 0
-    assert all(isinstance(catalog.load(f"drift_{name}_plot"), Figure) for name in ("psi", "score_histogram", "reliability"))
+    assert all(
+        isinstance(catalog.load(f"drift_{name}_plot"), Figure) for name in ("psi", "score_histogram", "reliability")
+    )

@@ -57,7 +57,10 @@ def test_every_evaluation_day_request_gets_k_eligible_candidates(test_world: Mar
     SequentialRunner().run(create_pipeline().only_nodes(*RETRIEVAL_NODES), catalog)
     candidates = catalog.load("retrieved_candidates")
     assert candidates.dtypes.astype(str).to_dict() == {
-        "request_id": "int64", "ad_id": "int64", "retrieval_rank": "int32", "retrieval_score": "float32"
+        "request_id": "int64",
+        "ad_id": "int64",
+        "retrieval_rank": "int32",
+        "retrieval_score": "float32",
     }
     requests = catalog.load("request_vectors")["request_id"]
     per_request = candidates.groupby("request_id").size()

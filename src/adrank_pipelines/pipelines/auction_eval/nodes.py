@@ -41,8 +41,12 @@ def score_candidates_with_truth(
     truth = GroundTruth(truth_users, truth_ads, truth_world)
     frame = candidate_ground_truth(ranked.loc[ranked["request_id"].isin(todays["request_id"])], todays, truth)
     shifts = position_logit_shifts(frame, todays, truth, int(todays["n_slots"].max()))
-    logger.info("ground truth for %d candidate pairs of day %d; mean true top-slot pCTR %.4f",
-                len(frame), day, frame["true_pctr"].mean())
+    logger.info(
+        "ground truth for %d candidate pairs of day %d; mean true top-slot pCTR %.4f",
+        len(frame),
+        day,
+        frame["true_pctr"].mean(),
+    )
     return frame, {"evaluation_day": day, "position_logit_shift": shifts}
 
 
@@ -60,9 +64,15 @@ def replay_auction_grid(
     day, models = replay_inputs(ranked, candidate_truth, shifts, requests, ads, advertisers, params)
     result = run_grid(day, models, params)
     best = result.outcomes.query("reading == 'expected'").sort_values("social_welfare").iloc[-1]
-    logger.info("replayed %d requests x %d mechanisms x %d models; highest expected welfare %.1f (%s, %s)",
-                len(day.requests), len(params.mechanisms), len(models), best["social_welfare"],
-                best["mechanism"], best["model"])
+    logger.info(
+        "replayed %d requests x %d mechanisms x %d models; highest expected welfare %.1f (%s, %s)",
+        len(day.requests),
+        len(params.mechanisms),
+        len(models),
+        best["social_welfare"],
+        best["mechanism"],
+        best["model"],
+    )
     return result.outcomes, result.accounts, result.pacing
 
 
@@ -73,8 +83,12 @@ def report_auction_comparison(
     report = comparison_report(outcomes, params.oracle_name, params.reference_mechanism, context)
     shares = report["share_of_oracle"][params.reference_mechanism]
     best = max((m for m in shares if m != params.oracle_name), key=lambda m: shares[m]["social_welfare"] or 0.0)
-    logger.info("under %s, the best model (%s) reaches %.1f%% of the oracle's expected welfare",
-                params.reference_mechanism, best, 100 * (shares[best]["social_welfare"] or 0.0))
+    logger.info(
+        "under %s, the best model (%s) reaches %.1f%% of the oracle's expected welfare",
+        params.reference_mechanism,
+        best,
+        100 * (shares[best]["social_welfare"] or 0.0),
+    )
     return (
         report,
         mlflow_metrics(outcomes),
@@ -96,7 +110,9 @@ def run_ab_test(
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]], Figure]:
     """Users split between two ranking models on the evaluation day; lift beside the true lift."""
     if ab.mechanism not in auction.mechanisms:
-        raise ValueError(f"ab_test.mechanism {ab.mechanism!r} is not one of auction_eval.mechanisms {list(auction.mechanisms)}")
+        raise ValueError(
+            f"ab_test.mechanism {ab.mechanism!r} is not one of auction_eval.mechanisms {list(auction.mechanisms)}"
+        )
     shifts = position_effects["position_logit_shift"]
     day, models = replay_inputs(ranked, candidate_truth, shifts, requests, ads, advertisers, auction)
     absent = {ab.control_model, ab.treatment_model} - set(models)
@@ -106,7 +122,14 @@ def run_ab_test(
     covariate = pre_period_clicks(impressions, position_effects["evaluation_day"], totals.user_id) if ab.cuped else None
     result = readout(totals, true_lift(day, auction, ab), ab, covariate)
     clicks = result["metrics"]["clicks_per_user"]
-    logger.info("A/B %s vs %s: click lift %+.2f%% [%+.2f%%, %+.2f%%], p=%.3f; true lift %+.2f%%",
-                ab.treatment_model, ab.control_model, 100 * clicks["lift"], 100 * clicks["ci_low"],
-                100 * clicks["ci_high"], clicks["p_value"], 100 * clicks["true_lift"])
+    logger.info(
+        "A/B %s vs %s: click lift %+.2f%% [%+.2f%%, %+.2f%%], p=%.3f; true lift %+.2f%%",
+        ab.treatment_model,
+        ab.control_model,
+        100 * clicks["lift"],
+        100 * clicks["ci_low"],
+        100 * clicks["ci_high"],
+        clicks["p_value"],
+        100 * clicks["true_lift"],
+    )
     return result, readout_metrics(result), ab_lift_plot(result)

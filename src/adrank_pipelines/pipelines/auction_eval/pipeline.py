@@ -7,8 +7,12 @@ from adrank_pipelines.pipelines.auction_eval import nodes
 # Every node here reads the simulator's ground truth (directly or through candidate_truth).
 GROUND_TRUTH = ["uses_ground_truth"]
 DAY_INPUTS = [
-    "ranked_candidates", "candidate_truth", "candidate_position_effects",
-    "validated_requests", "validated_ads", "validated_advertisers",
+    "ranked_candidates",
+    "candidate_truth",
+    "candidate_position_effects",
+    "validated_requests",
+    "validated_ads",
+    "validated_advertisers",
 ]
 
 
@@ -17,8 +21,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.score_candidates_with_truth,
-                ["ranked_candidates", "validated_requests", "truth_users", "truth_ads", "truth_world",
-                 "params:auction_eval"],
+                [
+                    "ranked_candidates",
+                    "validated_requests",
+                    "truth_users",
+                    "truth_ads",
+                    "truth_world",
+                    "params:auction_eval",
+                ],
                 ["candidate_truth", "candidate_position_effects"],
                 name="score_candidates_with_truth",
                 tags=GROUND_TRUTH,

@@ -48,4 +48,3 @@ def build_click_log_feature_spec(
     return click_log_feature_spec(
         vocabularies_from_json(vocabularies), columns.numeric, columns.time is not None, features
     )
-

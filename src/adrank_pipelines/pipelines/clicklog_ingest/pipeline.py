@@ -8,10 +8,18 @@ from adrank_pipelines.pipelines.clicklog_ingest import nodes
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.parse_click_log, ["clicklog_file", "params:clicklog_columns"], "clicklog_events",
-                 name="parse_click_log"),
-            Node(nodes.summarise_click_log, ["clicklog_events", "params:clicklog_columns"], "clicklog_summary",
-                 name="summarise_click_log"),
+            Node(
+                nodes.parse_click_log,
+                ["clicklog_file", "params:clicklog_columns"],
+                "clicklog_events",
+                name="parse_click_log",
+            ),
+            Node(
+                nodes.summarise_click_log,
+                ["clicklog_events", "params:clicklog_columns"],
+                "clicklog_summary",
+                name="summarise_click_log",
+            ),
         ],
         tags="clicklog_ingest",
     )

@@ -22,26 +22,48 @@ def _calibration(model: str) -> Node:
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(nodes.train_field_attention, [*TRAIN_INPUTS, "params:ctr_transformer"],
-                 ["clicklog_field_attention_model", "clicklog_field_attention_history"],
-                 name="train_click_log_field_attention"),
-            Node(nodes.predict_field_attention, ["clicklog_field_attention_model", *SCORED_SPLITS],
-                 "clicklog_field_attention_predictions", name="predict_click_log_field_attention"),
-            Node(nodes.train_click_log_lightgbm, [*TRAIN_INPUTS, "params:ctr_lightgbm"], "clicklog_lightgbm_model",
-                 name="train_click_log_lightgbm"),
-            Node(nodes.predict_click_log_lightgbm, ["clicklog_lightgbm_model", *SCORED_SPLITS],
-                 "clicklog_lightgbm_predictions", name="predict_click_log_lightgbm"),
+            Node(
+                nodes.train_field_attention,
+                [*TRAIN_INPUTS, "params:ctr_transformer"],
+                ["clicklog_field_attention_model", "clicklog_field_attention_history"],
+                name="train_click_log_field_attention",
+            ),
+            Node(
+                nodes.predict_field_attention,
+                ["clicklog_field_attention_model", *SCORED_SPLITS],
+                "clicklog_field_attention_predictions",
+                name="predict_click_log_field_attention",
+            ),
+            Node(
+                nodes.train_click_log_lightgbm,
+                [*TRAIN_INPUTS, "params:ctr_lightgbm"],
+                "clicklog_lightgbm_model",
+                name="train_click_log_lightgbm",
+            ),
+            Node(
+                nodes.predict_click_log_lightgbm,
+                ["clicklog_lightgbm_model", *SCORED_SPLITS],
+                "clicklog_lightgbm_predictions",
+                name="predict_click_log_lightgbm",
+            ),
             *[_calibration(model) for model in MODELS],
             Node(
                 nodes.evaluate_click_log_models,
                 {
                     "test": "clicklog_model_input_test",
                     "params": "params:ctr_evaluation",
-                    **{f"{model}{variant}": f"clicklog_{model}{variant}_predictions"
-                       for model in MODELS for variant in ("", "_calibrated")},
+                    **{
+                        f"{model}{variant}": f"clicklog_{model}{variant}_predictions"
+                        for model in MODELS
+                        for variant in ("", "_calibrated")
+                    },
                 },
-                ["clicklog_evaluation_report", "clicklog_metrics",
-                 "clicklog_reliability_plot", "clicklog_metrics_plot"],
+                [
+                    "clicklog_evaluation_report",
+                    "clicklog_metrics",
+                    "clicklog_reliability_plot",
+                    "clicklog_metrics_plot",
+                ],
                 name="evaluate_click_log_models",
             ),
         ],

@@ -40,7 +40,9 @@ def fit_reference(train: pd.DataFrame, spec: dict[str, Any], params: DriftParams
         categorical={name: entry["source"] for name, entry in spec["categorical"].items()},
         numeric=spec["numeric"],
         # A vocabulary's out-of-vocabulary index is a value the model never learnt, like a new one.
-        unseen_codes={name: {OOV_INDEX} for name, entry in spec["categorical"].items() if entry["kind"] == "vocabulary"},
+        unseen_codes={
+            name: {OOV_INDEX} for name, entry in spec["categorical"].items() if entry["kind"] == "vocabulary"
+        },
         excluded=selection.excluded,
         report_only=selection.report_only,
     )
@@ -48,8 +50,12 @@ def fit_reference(train: pd.DataFrame, spec: dict[str, Any], params: DriftParams
     profile = fit_reference_profile(
         train, features, selection.max_categories, selection.numeric_bins, params.share_floor, REFERENCE
     )
-    logger.info("drift reference: %d features (%d report-only) on %d train rows",
-                len(features), sum(not f.alerting for f in features), profile.n_rows)
+    logger.info(
+        "drift reference: %d features (%d report-only) on %d train rows",
+        len(features),
+        sum(not f.alerting for f in features),
+        profile.n_rows,
+    )
     return profile
 
 
@@ -78,7 +84,9 @@ def compute_model_drift(
     scored = scored_windows(predictions[params.model], labelled, dataset=f"{params.model}_predictions")
     unscored = [window for window, frame in labelled.items() if len(frame) and window not in scored]
     if unscored:
-        logger.warning("%s_predictions score no rows of %s: their model statistics are left out", params.model, unscored)
+        logger.warning(
+            "%s_predictions score no rows of %s: their model statistics are left out", params.model, unscored
+        )
     statistics = statistics_frame(
         model_drift(
             scored,

@@ -48,8 +48,12 @@ def _queries(request_vectors: pd.DataFrame, contexts: pd.DataFrame) -> Queries:
 
 def eligible_ads(ads: pd.DataFrame, advertisers: pd.DataFrame, params: IndexingParams) -> pd.DataFrame:
     table = ad_eligibility(ads, advertisers, params.budget)
-    logger.info("%d of %d ads have budget for %g click(s) at their bid", table["has_budget"].sum(), len(table),
-                params.budget.min_affordable_clicks)
+    logger.info(
+        "%d of %d ads have budget for %g click(s) at their bid",
+        table["has_budget"].sum(),
+        len(table),
+        params.budget.min_affordable_clicks,
+    )
     return table
 
 
@@ -61,8 +65,13 @@ def embed_ads(
         raise ValueError("indexing.bid_weight > 0 needs a 'log_bid' column in dataset 'ad_features'")
     log_bids = ad_features["log_bid"].to_numpy() if params.bid_weight > 0 else np.zeros(len(ad_ids))
     indexed = indexed_ad_vectors(vectors, log_bids, params.metric, params.bid_weight)
-    logger.info("ad tower: %d ads -> %d-d vectors (%s, bid weight %g)", len(ad_ids), indexed.shape[1], params.metric,
-                params.bid_weight)
+    logger.info(
+        "ad tower: %d ads -> %d-d vectors (%s, bid weight %g)",
+        len(ad_ids),
+        indexed.shape[1],
+        params.metric,
+        params.bid_weight,
+    )
     return vector_frame("ad_id", ad_ids, indexed)
 
 
@@ -108,11 +117,22 @@ def retrieve(
         raise ValueError("dataset 'ad_index' does not hold the ads of 'ad_vectors': rebuild the index")
     queries = _queries(request_vectors, contexts)
     candidates = retrieve_candidates(
-        index, queries.request_ids, queries.vectors, contexts, ad_table, params.targeting, ads, params.top_k,
+        index,
+        queries.request_ids,
+        queries.vectors,
+        contexts,
+        ad_table,
+        params.targeting,
+        ads,
+        params.top_k,
         params.query_batch_size,
     )
-    logger.info("retrieved %.1f candidates per request on average for %d requests (K=%d)",
-                len(candidates) / max(len(queries.request_ids), 1), len(queries.request_ids), params.top_k)
+    logger.info(
+        "retrieved %.1f candidates per request on average for %d requests (K=%d)",
+        len(candidates) / max(len(queries.request_ids), 1),
+        len(queries.request_ids),
+        params.top_k,
+    )
     return candidates
 
 
@@ -143,13 +163,20 @@ def evaluate_indexing(
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]], Figure]:
     use_threads(params.num_threads)
     report = indexing_report(
-        candidates, _ad_vectors(ad_vectors), _queries(request_vectors, contexts),
-        Eligibility(ad_table=ad_table, rules=params.targeting), oracle, params,
+        candidates,
+        _ad_vectors(ad_vectors),
+        _queries(request_vectors, contexts),
+        Eligibility(ad_table=ad_table, rules=params.targeting),
+        oracle,
+        params,
     )
     pipeline = report["pipeline"]
     logger.info(
         "index %s: recall@%d vs exact %.4f; oracle's best ad retrieved for %.3f of requests (exact search %.3f)",
-        pipeline["index"], params.top_k, pipeline["recall_at_k_vs_exact"], pipeline["oracle_best_ad_share"],
+        pipeline["index"],
+        params.top_k,
+        pipeline["recall_at_k_vs_exact"],
+        pipeline["oracle_best_ad_share"],
         pipeline["exact_oracle_best_ad_share"],
     )
     metrics = {name: {"value": value, "step": 0} for name, value in report_metrics(report).items()}

@@ -10,8 +10,12 @@ PARAMS = "params:indexing"
 
 def _retrieval_nodes() -> list[Node]:
     return [
-        Node(nodes.eligible_ads, ["validated_ads", "validated_advertisers", PARAMS], "ad_eligibility",
-             name="eligible_ads"),
+        Node(
+            nodes.eligible_ads,
+            ["validated_ads", "validated_advertisers", PARAMS],
+            "ad_eligibility",
+            name="eligible_ads",
+        ),
         Node(nodes.embed_ads, ["transformer_ctr_model", *MODEL_CONTEXT, PARAMS], "ad_vectors", name="embed_ads"),
         Node(
             nodes.embed_requests,
@@ -19,8 +23,12 @@ def _retrieval_nodes() -> list[Node]:
             "request_vectors",
             name="embed_requests",
         ),
-        Node(nodes.describe_requests, ["model_input_test", "validated_requests", "validated_users"],
-             "retrieval_requests", name="describe_requests"),
+        Node(
+            nodes.describe_requests,
+            ["model_input_test", "validated_requests", "validated_users"],
+            "retrieval_requests",
+            name="describe_requests",
+        ),
         Node(nodes.build_ad_index, ["ad_vectors", PARAMS], "ad_index", name="build_ad_index"),
         Node(
             nodes.retrieve,
@@ -42,8 +50,15 @@ def _evaluation_nodes() -> list[Node]:
         ),
         Node(
             nodes.evaluate_indexing,
-            ["retrieved_candidates", "ad_vectors", "request_vectors", "retrieval_requests", "ad_eligibility",
-             "oracle_best_ads", PARAMS],
+            [
+                "retrieved_candidates",
+                "ad_vectors",
+                "request_vectors",
+                "retrieval_requests",
+                "ad_eligibility",
+                "oracle_best_ads",
+                PARAMS,
+            ],
             ["indexing_report", "indexing_metrics", "indexing_recall_latency_plot"],
             name="evaluate_indexing",
             tags=["uses_ground_truth"],
