@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -72,8 +72,8 @@ def _kernel_inputs(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
 def _python_second_price(bid, pctr, quality, reserve: float) -> list[tuple[int, float]]:
     """The baseline: one auction at a time in plain Python."""
     out = []
-    for b, p, q in zip(bid.tolist(), pctr.tolist(), quality.tolist()):
-        scores = [bi * pi * qi for bi, pi, qi in zip(b, p, q)]
+    for b, p, q in zip(bid.tolist(), pctr.tolist(), quality.tolist(), strict=True):
+        scores = [bi * pi * qi for bi, pi, qi in zip(b, p, q, strict=True)]
         winner = max(range(len(scores)), key=scores.__getitem__)
         runner_up = max((s for i, s in enumerate(scores) if i != winner), default=0.0)
         out.append((winner, min(b[winner], max(reserve, runner_up / (p[winner] * q[winner])))))
@@ -187,7 +187,7 @@ def bench_replay(world: dict, ranked_path: Path, auction: AuctionEvalParams, ab:
     summary = {
         "source": source,
         "ranked_rows": len(ranked),
-        "requests": int(len(day.requests)),
+        "requests": len(day.requests),
         "candidates_per_request": float(ranked.groupby(["model", "request_id"]).size().mean()),
         "replays": len(models) * len(auction.mechanisms),
         "timings_s": timings,
@@ -309,7 +309,7 @@ def _outcomes_md(outcomes: list[dict]) -> list[str]:
             f"{r.social_welfare:,.0f} | {r.advertiser_surplus:,.0f} | {r.advertiser_roi:.2f} | {r.ctr:.4f} | "
             f"{real['budget_utilisation']:.3f} | {real['pacing_error']:.3f} | {real['budget_exhausted_share']:.3f} |"
         )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def write_results(results: dict) -> None:
@@ -390,7 +390,7 @@ def main() -> None:
     args = parser.parse_args()
 
     results: dict = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python {sys.version.split()[0]}",
     }
     if "kernel" in args.sections:

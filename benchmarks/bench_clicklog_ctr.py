@@ -21,16 +21,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_data_pipelines import _project_copy  # the same throw-away project layout
 
 from adrank_pipelines.clicklogs.evaluation import model_metrics
 from adrank_pipelines.clicklogs.synthetic import GENERATORS
 from adrank_pipelines.models.ranker_config import EvaluationParams
-from bench_data_pipelines import _project_copy  # the same throw-away project layout
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     result = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         **run(args.env, args.rows, args.seed),
     }

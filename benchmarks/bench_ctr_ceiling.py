@@ -21,7 +21,7 @@ Results: benchmarks/results/ctr_ceiling.{json,md}.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +170,7 @@ def main() -> None:
         placement=test["placement"].to_numpy(), platform=test["platform"].to_numpy(),
     )  # fmt: skip
     report = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "test_rows": len(test),
         "baseline_auc": loaded["ctr_evaluation_report"]["subsets"]["all"]["metrics"]["baseline"]["auc"],
         "ceilings": _ceilings(loaded, test, context),

@@ -20,7 +20,7 @@ import json
 import os
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -80,7 +80,7 @@ def main() -> None:
     baseline = _lightgbm_latency_ms(lightgbm, candidates, args.repeats)
 
     report = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads {params.training.num_threads}",
         "env": args.env,
         "device": params.training.device,

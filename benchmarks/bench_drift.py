@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -240,7 +240,9 @@ def _markdown(report: dict) -> str:
         cells = [
             f"{v:.3f} ({sev[0]})"
             for v, sev in zip(
-                s["drift_values"].values(), [sev for found in s["touched_severity"].values() for sev in found.values()]
+                s["drift_values"].values(),
+                [sev for found in s["touched_severity"].values() for sev in found.values()],
+                strict=True,
             )
         ]
         lines.append(f"| {s['seed']} | " + " | ".join(cells) + " |")
@@ -289,7 +291,7 @@ def main() -> None:
     args = parser.parse_args()
     params = _parameters(args.env)
     report: dict = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "env": args.env,
         "repeats": args.repeats,

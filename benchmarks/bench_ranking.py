@@ -32,7 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +81,7 @@ def _load(env: str) -> tuple[dict, dict, pd.DataFrame | None]:
 
 def _true_pctr(pairs: pd.DataFrame, sides: CandidateSides, truth: GroundTruth, position: int) -> np.ndarray:
     """The simulator's click probability of each (request, ad) pair shown in slot ``position``."""
-    request_rows, ad_rows = sides.rows(pairs["request_id"].to_numpy(), pairs["ad_id"].to_numpy())
+    request_rows, _ad_rows = sides.rows(pairs["request_id"].to_numpy(), pairs["ad_id"].to_numpy())
     requests = sides.requests.iloc[request_rows]
     context = Context(
         position=np.full(len(pairs), position), hour=requests["hour"].to_numpy(), day=requests["day"].to_numpy(),
@@ -126,7 +126,7 @@ def _snapshot_effect(loaded: dict, sides_all: CandidateSides, lookups: dict, cal
     return rows
 
 
-def main() -> None:  # noqa: PLR0915 - one linear script
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="base")
     parser.add_argument("--requests", type=int, default=600, help="test-day requests in the cap sample")
@@ -208,7 +208,7 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     if args.pipeline_run:
         pipeline_run = _timed_pipeline_run(args.env)
     result = {
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch threads {scoring.num_threads}",
         "load_average_1min_at_end": os.getloadavg()[0],
         "env": args.env, "candidates": source, "sample_requests": args.requests,

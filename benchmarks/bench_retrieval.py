@@ -18,7 +18,7 @@ import argparse
 import json
 import os
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +82,7 @@ def synthetic_catalog(n_ads: int, n_queries: int, dim: int, seed: int) -> tuple[
     return ads.astype(np.float32), log_bids, users.astype(np.float32)
 
 
-def _row(spec: IndexSpec, index, build_seconds: float, queries, exact_ids, latency_rows, k, batch) -> dict:  # noqa: ANN001
+def _row(spec: IndexSpec, index, build_seconds: float, queries, exact_ids, latency_rows, k, batch) -> dict:
     return {
         "name": spec.name,
         **spec.model_dump(),
@@ -191,7 +191,7 @@ def main() -> None:
             )
 
     result = {
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "threads": params.num_threads,
         "n_ads": args.n_ads,

@@ -102,14 +102,14 @@ def test_gsp_prices_in_ecpm_terms_do_not_increase_down_the_slots(x: Instance):
     """Per impression-equivalent (price x pCTR x quality), a lower slot never costs more."""
     allocation = _clear("gsp", x)
     weighted = allocation.price * _paid(x, allocation, x.pctr * x.quality)
-    for row, filled in zip(weighted, allocation.filled):
+    for row, filled in zip(weighted, allocation.filled, strict=True):
         shown = row[filled]
         assert np.all(np.diff(shown) <= 1e-12)
     # With equal pCTR and quality the per-click prices themselves fall down the slots.
     equal = _clear(
         "gsp", Instance(x.bid, np.full_like(x.pctr, 0.1), np.ones_like(x.quality), x.allowed, x.reserve, x.n_slots)
     )
-    for row, filled in zip(equal.price, equal.filled):
+    for row, filled in zip(equal.price, equal.filled, strict=True):
         assert np.all(np.diff(row[filled]) <= 1e-12)
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adrank_pipelines.auction.config import MechanismSpec, PacingParams, AuctionRules
+from adrank_pipelines.auction.config import AuctionRules, MechanismSpec, PacingParams
 from adrank_pipelines.auction.pacing import PacingController, cap_to_budget, cumulative_target
 from adrank_pipelines.auction.replay import replay_day
 from tests.auction.books import hourly_target, quarter_hour_target, random_book

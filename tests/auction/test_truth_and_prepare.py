@@ -47,7 +47,7 @@ def test_evaluation_day_is_the_one_day_ranked_or_must_be_set(auction_world):
     requests = auction_world.world.requests
     assert evaluation_day(auction_world.ranked, requests, None) == auction_world.day
     two_days = pd.concat([auction_world.ranked, auction_world.ranked.assign(request_id=1)])
-    with pytest.raises(ValueError, match="set auction_eval.evaluation_day"):
+    with pytest.raises(ValueError, match=r"set auction_eval\.evaluation_day"):
         evaluation_day(two_days, requests, None)
     assert evaluation_day(two_days, requests, 0) == 0
 

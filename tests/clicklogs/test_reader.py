@@ -108,14 +108,14 @@ def test_a_header_unlike_the_layout_is_refused_naming_both(tmp_path: Path):
     lines = _lines_of(avazu_like(10, seed=0), tmp_path)
     lines[0] = lines[0].replace("banner_pos", "position")
     path = _write_lines(tmp_path / "avazu.csv", lines)
-    with pytest.raises(ClickLogFormatError, match="line 1: the header names .*'position'"):
+    with pytest.raises(ClickLogFormatError, match=r"line 1: the header names .*'position'"):
         read_click_log(path, file_layout("avazu"))
 
 
 def test_a_layout_without_header_needs_column_names_and_a_missing_file_is_named(tmp_path: Path):
     with pytest.raises(ValueError, match="needs column_names"):
         FileLayout(header=False)
-    with pytest.raises(FileNotFoundError, match="nowhere.csv"):
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.csv"):
         read_click_log(tmp_path / "nowhere.csv", FileLayout())
 
 

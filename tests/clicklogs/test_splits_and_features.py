@@ -143,7 +143,7 @@ def test_the_spec_names_every_model_input_column_and_makes_the_factory_pick_fiel
 
 def test_crosses_and_statistic_keys_may_name_only_key_columns():
     mapping = ColumnMapping(label="click", categorical=["site", "device"], numeric=["price"])
-    with pytest.raises(ValueError, match="method is 'time' but clicklog_columns.time is not set"):
+    with pytest.raises(ValueError, match=r"method is 'time' but clicklog_columns\.time is not set"):
         check_feature_columns(mapping, PARAMS)
     random = PARAMS.model_copy(update={"splits": RandomSplit(method="random")})  # still crosses hour_of_day
     with pytest.raises(ValueError, match=r"clicklog_features.crosses.pairs names \['hour_of_day'\]"):

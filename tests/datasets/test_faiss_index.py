@@ -66,7 +66,7 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest
     index = build_index(IndexSpec(factory="Flat"), ads.vectors, ads.ad_ids).index
     catalog = _catalog(tmp_path)
 
-    def failing_write(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def failing_write(*args, **kwargs) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(faiss, "write_index", failing_write)

@@ -48,7 +48,7 @@ def test_a_failed_save_keeps_the_previous_artifact(
     dataset.save(built.model)
     saved_weights = (target / WEIGHTS_FILE).read_bytes()
 
-    def failing_save(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def failing_save(*args, **kwargs) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", failing_save)

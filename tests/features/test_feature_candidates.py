@@ -52,7 +52,7 @@ def _candidates_for_logged_rows(tables, enriched, reference_position: int):
         sequences=browse_sequences(requests, tables["user_events"], vocabularies["category"], BROWSE_LENGTH),
     )
     snapshots = daily_snapshots(enriched, sides.requests, STATS.keys, STATS.smoothing_strength, STATS.initial_prior_ctr)
-    ((day, snapshot),) = snapshots.items()
+    ((_day, snapshot),) = snapshots.items()
     request_rows, ad_rows = sides.rows(test["request_id"].to_numpy(), test["ad_id"].to_numpy())
     lookup = SnapshotLookup(snapshot, sides.requests, sides.ads)
     recipe = FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, BROWSE_LENGTH)
@@ -61,7 +61,7 @@ def _candidates_for_logged_rows(tables, enriched, reference_position: int):
 
 
 def _shared_columns(candidates: pd.DataFrame, excluded: list[str]) -> list[str]:
-    return [name for name in candidates.columns if name not in excluded + ["impression_id"]]
+    return [name for name in candidates.columns if name not in [*excluded, "impression_id"]]
 
 
 def test_logged_top_slot_pairs_equal_the_model_input_except_the_statistics(tiny_tables, tiny_enriched):

@@ -14,13 +14,13 @@ from adrank_pipelines.features.vocabulary import (
 
 def test_known_values_are_ordered_by_count_then_value():
     vocabulary = fit_vocabulary(pd.Series(["b", "a", "c", "c", "b", "a", "c"]), min_count=1)
-    assert vocabulary.values == ("c", "a", "b")
+    assert vocabulary.values == ("c", "a", "b")  # noqa: PD011 - not a pandas object
     assert vocabulary.size == 5  # padding + OOV + 3 values
 
 
 def test_rare_unseen_and_missing_values_map_to_oov_and_zero_is_never_used():
     vocabulary = fit_vocabulary(pd.Series(["x", "x", "y", "z", "z", "z"]), min_count=2)
-    assert vocabulary.values == ("z", "x")
+    assert vocabulary.values == ("z", "x")  # noqa: PD011 - not a pandas object
     encoded = vocabulary.encode(pd.Series(["z", "x", "y", "never-seen", None], dtype="str"))
     assert encoded.tolist() == [2, 3, OOV_INDEX, OOV_INDEX, OOV_INDEX]
     assert encoded.dtype == "int32"

@@ -34,7 +34,7 @@ def test_drift_flags_the_injected_shifts_and_leaves_the_test_day_alone(project_c
 
     alerts = pd.read_csv(reporting / "drift_alerts.csv")
     assert set(alerts.loc[alerts["severity"] == "alert", "window"]) == {"drift"}
-    flagged = set(zip(alerts["subject"], alerts["statistic"]))
+    flagged = set(zip(alerts["subject"], alerts["statistic"], strict=True))
     assert {("platform_idx", "psi"), ("category_idx", "unseen_share_increase")} <= flagged
     new_category = alerts.set_index(["subject", "statistic"]).loc[("category_idx", "unseen_share_increase")]
     assert new_category["current_value"] > 0.01 and new_category["reference_value"] == 0

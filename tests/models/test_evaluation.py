@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -29,7 +28,7 @@ def test_headroom_formula():
 
 
 def test_report_scores_every_model_beside_the_oracle_and_the_baseline(toy_report):
-    report, test, truth, models, baseline = toy_report
+    report, test, truth, models, _baseline = toy_report
     overall = report["subsets"]["all"]
     assert list(overall["metrics"]) == ["baseline", "good", "weak", "oracle"]
     true_pctr = test[["impression_id"]].merge(truth)["true_pctr"]

@@ -22,7 +22,7 @@ from tests.models.transformer_fixtures import (
 )
 
 
-def _ctr_logits(model: torch.nn.Module, batch) -> np.ndarray:  # noqa: ANN001
+def _ctr_logits(model: torch.nn.Module, batch) -> np.ndarray:
     with torch.no_grad():
         return model(batch).ctr_logit.numpy()
 
@@ -81,7 +81,7 @@ def test_organic_views_change_the_outputs(world: SyntheticWorld) -> None:
     assert np.abs(difference).max() > 1e-4
 
 
-def built_model_with_sequences(built, world: SyntheticWorld, sequences):  # noqa: ANN001, ANN201
+def built_model_with_sequences(built, world: SyntheticWorld, sequences):
     from dataclasses import replace
 
     from adrank_pipelines.models.prepare import prepare_requests

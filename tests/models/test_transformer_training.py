@@ -21,7 +21,7 @@ from tests.models.transformer_fixtures import (
 
 
 @pytest.fixture(scope="module")
-def fitted(world: SyntheticWorld):  # noqa: ANN201
+def fitted(world: SyntheticWorld):
     params = tiny_params(training={"max_epochs": 3, "learning_rate": 0.01})
     text = ad_text_embeddings(world.ad_features, params.text_encoder)
     model, history = fit_ctr_model(
@@ -30,7 +30,7 @@ def fitted(world: SyntheticWorld):  # noqa: ANN201
     return model, history, text
 
 
-def test_the_model_learns_the_click_rule(world: SyntheticWorld, fitted) -> None:  # noqa: ANN001
+def test_the_model_learns_the_click_rule(world: SyntheticWorld, fitted) -> None:
     model, history, text = fitted
     predictions = predict_ctr(model, world.valid, world.sequences, world.ad_features, text)
     assert roc_auc_score(world.valid["click"], predictions["pctr"]) > 0.65
@@ -56,7 +56,7 @@ def test_the_model_learns_which_audience_likes_which_wording_without_ad_ids() ->
     assert roc_auc_score(valid["click"], valid["pctr"]) > 0.7
 
 
-def test_history_has_per_epoch_metrics(fitted) -> None:  # noqa: ANN001
+def test_history_has_per_epoch_metrics(fitted) -> None:
     _, history, _ = fitted
     assert [entry["epoch"] for entry in history] == list(range(1, len(history) + 1))
     for entry in history:
@@ -64,7 +64,7 @@ def test_history_has_per_epoch_metrics(fitted) -> None:  # noqa: ANN001
         assert entry["samples_per_second"] > 0
 
 
-def test_predictions_are_probabilities_in_frame_order(world: SyntheticWorld, fitted) -> None:  # noqa: ANN001
+def test_predictions_are_probabilities_in_frame_order(world: SyntheticWorld, fitted) -> None:
     model, _, text = fitted
     frame = world.valid.head(333)
     predictions = predict_ctr(model, frame, world.sequences, world.ad_features, text, batch_size=100)
@@ -73,7 +73,7 @@ def test_predictions_are_probabilities_in_frame_order(world: SyntheticWorld, fit
     assert predictions[["pctr", "pcvr"]].apply(lambda c: c.between(0, 1).all()).all()
 
 
-def test_candidate_scoring_matches_frame_scoring(world: SyntheticWorld, fitted) -> None:  # noqa: ANN001
+def test_candidate_scoring_matches_frame_scoring(world: SyntheticWorld, fitted) -> None:
     model, _, text = fitted
     request = world.valid.iloc[0]
     candidates = world.valid.head(1).loc[np.zeros(len(world.ad_features), dtype=int)].reset_index(drop=True)

@@ -95,7 +95,7 @@ def _ad_features(rng: np.random.Generator) -> pd.DataFrame:
     premium = rng.random(N_ADS) < 0.5
     titles = [
         f"brand{ad % 7}: {'premium' if p else 'basic'} {CATEGORY_WORDS[c]}"
-        for ad, c, p in zip(ad_ids, categories, premium)
+        for ad, c, p in zip(ad_ids, categories, premium, strict=True)
     ]
     return pd.DataFrame(
         {
@@ -134,12 +134,16 @@ def _sequences(
         "age_hours": np.where(padding, 0.0, rng.uniform(0, 100, (n, LENGTH))).astype(np.float32),
     }.items():
         columns |= dict(
-            zip(_sequence_columns(field), values.astype(np.float32 if field == "age_hours" else np.int32).T)
+            zip(
+                _sequence_columns(field), values.astype(np.float32 if field == "age_hours" else np.int32).T, strict=True
+            )
         )
     clicked_lengths = np.minimum(clicks.sum(axis=1), LENGTH)
     clicked_padding = np.arange(LENGTH)[None, :] < (LENGTH - clicked_lengths)[:, None]
     columns["clicked_seq_len"] = clicked_lengths.astype(np.int32)
-    columns |= dict(zip(_sequence_columns("clicked_ad_id"), np.where(clicked_padding, 0, ad_ids).astype(np.int32).T))
+    columns |= dict(
+        zip(_sequence_columns("clicked_ad_id"), np.where(clicked_padding, 0, ad_ids).astype(np.int32).T, strict=True)
+    )
     # Organic views: mostly the favourite category, a few left-padded slots.
     browse_lengths = rng.integers(1, BROWSE_LENGTH + 1, n)
     browse_padding = np.arange(BROWSE_LENGTH)[None, :] < (BROWSE_LENGTH - browse_lengths)[:, None]
@@ -153,10 +157,11 @@ def _sequences(
         zip(
             _sequence_columns("browse_category", BROWSE_LENGTH),
             np.where(browse_padding, 0, viewed + 2).astype(np.int32).T,
+            strict=True,
         )
     )
     browse_age = np.where(browse_padding, 0.0, rng.uniform(0, 500, (n, BROWSE_LENGTH))).astype(np.float32)
-    columns |= dict(zip(_sequence_columns("browse_age_hours", BROWSE_LENGTH), browse_age.T))
+    columns |= dict(zip(_sequence_columns("browse_age_hours", BROWSE_LENGTH), browse_age.T, strict=True))
     return pd.DataFrame(columns)
 
 
@@ -268,7 +273,7 @@ def built_model(world: SyntheticWorld, params: CtrTransformerParams, spec: dict[
     )
 
 
-def batch_of(built: BuiltModel, frame: pd.DataFrame):  # noqa: ANN201 - a models.batching.Batch
+def batch_of(built: BuiltModel, frame: pd.DataFrame):
     import torch
 
     from adrank_pipelines.models.batching import make_batch

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +28,7 @@ CROSSES = CrossParams(n_hash_buckets=101)
 class KnownScores:
     """pCTR falls with the ad id (LightGBM) or rises with it (transformer); pCVR is flat."""
 
-    models = ["lightgbm", "transformer"]
+    models: ClassVar[list[str]] = ["lightgbm", "transformer"]
 
     def __init__(self) -> None:
         self.rows_seen: list[int] = []

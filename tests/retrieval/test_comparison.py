@@ -16,7 +16,7 @@ from tests.retrieval.vector_fixtures import brute_force_top_k, clustered_ads, qu
 N_REQUESTS, K = 60, 20
 
 
-def _day():  # noqa: ANN202 - (ads, queries, eligibility)
+def _day():
     ads = clustered_ads(n=1500)
     ad_table = pd.DataFrame(
         {

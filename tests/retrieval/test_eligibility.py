@@ -53,7 +53,7 @@ def test_budget_flag_needs_enough_remaining_budget_for_the_clicks_asked():
 
 
 def test_an_ad_without_an_advertiser_budget_is_a_clear_error():
-    with pytest.raises(ValueError, match="dataset 'ads': 1 ad\\(s\\) have no advertiser budget, e.g. ad_id 4"):
+    with pytest.raises(ValueError, match=r"dataset 'ads': 1 ad\(s\) have no advertiser budget, e.g. ad_id 4"):
         ad_eligibility(_ads(), _advertisers().iloc[:2], BudgetParams())
     with pytest.raises(ValueError, match="dataset 'advertisers' lacks column\\(s\\) \\['daily_budget'\\]"):
         ad_eligibility(_ads(), _advertisers().drop(columns="daily_budget"), BudgetParams())
@@ -111,5 +111,5 @@ def test_request_contexts_follow_the_asked_order_and_name_unknown_requests(test_
     assert contexts["request_id"].tolist() == wanted.tolist()
     expected_country = users.set_index("user_id").loc[contexts["user_id"], "country"].tolist()
     assert contexts["country"].tolist() == expected_country
-    with pytest.raises(ValueError, match="dataset 'requests' lacks 1 queried request\\(s\\), e.g. request_id -5"):
+    with pytest.raises(ValueError, match=r"dataset 'requests' lacks 1 queried request\(s\), e\.g\. request_id -5"):
         request_contexts(np.array([wanted[0], -5]), requests, users)

@@ -59,7 +59,7 @@ def test_hnsw_ef_search_is_set():
 
 def test_a_search_for_more_than_the_index_holds_returns_what_it_has():
     ads = clustered_ads(n=30)
-    scores, ids = search(build_index(EXACT, ads.vectors, ads.ad_ids).index, queries(n=2), 100)
+    _scores, ids = search(build_index(EXACT, ads.vectors, ads.ad_ids).index, queries(n=2), 100)
     assert ids.shape == (2, 30) and set(ids[0]) == set(ads.ad_ids)
 
 

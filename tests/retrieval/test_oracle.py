@@ -16,7 +16,7 @@ def truth(test_world: MarketplaceTables) -> GroundTruth:
     return GroundTruth(test_world.truth_users, test_world.truth_ads, test_world.truth_world)
 
 
-def _test_day_contexts(world: MarketplaceTables, n: int):  # noqa: ANN202 - a request-context frame
+def _test_day_contexts(world: MarketplaceTables, n: int):
     test_day = world.truth_world["days"]["test_day"]
     ids = world.requests.loc[world.requests["day"] == test_day, "request_id"].to_numpy()[:n]
     return request_contexts(ids, world.requests, world.users)

@@ -22,7 +22,7 @@ from tests.models.transformer_fixtures import (  # noqa: F401 - world is a fixtu
 
 
 @pytest.fixture(scope="module")
-def built(world: SyntheticWorld):  # noqa: ANN201 - a transformer_fixtures.BuiltModel
+def built(world: SyntheticWorld):
     return built_model(world, tiny_params())
 
 
@@ -36,7 +36,7 @@ def test_each_request_is_queried_once_from_its_top_slot(world: SyntheticWorld):
         request_queries(frame.iloc[:0])
 
 
-def test_ad_vectors_are_the_ad_tower_of_every_ad(world: SyntheticWorld, built):  # noqa: ANN001
+def test_ad_vectors_are_the_ad_tower_of_every_ad(world: SyntheticWorld, built):
     ad_ids, vectors = ad_tower_vectors(built.model, world.ad_features, built.text_embeddings, batch_size=7)
     np.testing.assert_array_equal(ad_ids, world.ad_features["ad_id"].to_numpy())
     rows = torch.from_numpy(built.ads.index.rows(ad_ids))
@@ -46,7 +46,7 @@ def test_ad_vectors_are_the_ad_tower_of_every_ad(world: SyntheticWorld, built): 
     assert vectors.shape == (len(world.ad_features), built.model.params.relevance_dim)
 
 
-def test_user_vector_dot_ad_vector_is_the_models_relevance_term(world: SyntheticWorld, built):  # noqa: ANN001
+def test_user_vector_dot_ad_vector_is_the_models_relevance_term(world: SyntheticWorld, built):
     queries = request_queries(world.valid).head(40)
     users = user_tower_vectors(built.model, queries, world.sequences, world.ad_features, built.text_embeddings, 16)
     ad_ids, ads = ad_tower_vectors(built.model, world.ad_features, built.text_embeddings, batch_size=64)
@@ -63,7 +63,7 @@ def test_user_vector_dot_ad_vector_is_the_models_relevance_term(world: Synthetic
     assert relevance.std() > 0
 
 
-def test_the_query_does_not_depend_on_the_impressions_ad(world: SyntheticWorld, built):  # noqa: ANN001
+def test_the_query_does_not_depend_on_the_impressions_ad(world: SyntheticWorld, built):
     queries = request_queries(world.valid).head(20)
     other_ads = queries.assign(ad_id=np.roll(queries["ad_id"].to_numpy(), 1))
     arguments = (world.sequences, world.ad_features, built.text_embeddings, 8)

@@ -8,10 +8,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from tests.schemas.contract_world import TINY_WORLD_THRESHOLDS, make_world
 
 from adrank_pipelines.schemas.impression_suite import SuiteReport, ctr_by_position, run_impression_suites
 from adrank_pipelines.schemas.suite_summary import suite_failures
+from tests.schemas.contract_world import TINY_WORLD_THRESHOLDS, make_world
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from tests.schemas.contract_world import WINDOW
 
 from adrank_pipelines.schemas.failures import DataContractError, raise_if_any
 from adrank_pipelines.schemas.raw_contracts import raw_table_failures
+from tests.schemas.contract_world import WINDOW
 
 Tables = dict[str, pd.DataFrame]
 

@@ -6,6 +6,7 @@ start-up with its name in the message. Plain pydantic models, usable without Ked
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 from pydantic import (
@@ -60,7 +61,7 @@ class AuctionRules(_StrictModel):
     @field_validator("position_discounts")
     @classmethod
     def _discounts_fall_down_the_page(cls, discounts: list[float]) -> list[float]:
-        if discounts[0] != 1.0 or any(lower > upper for upper, lower in zip(discounts, discounts[1:])):
+        if discounts[0] != 1.0 or any(lower > upper for upper, lower in itertools.pairwise(discounts)):
             raise ValueError(f"position_discounts must start at 1.0 and never increase down the page: {discounts}")
         return discounts
 

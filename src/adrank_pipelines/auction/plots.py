@@ -78,7 +78,7 @@ def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
             rows.append((f"{metric} (CUPED)", {**entry["cuped"], "true_lift": entry["true_lift"]}))
     figure = Figure(figsize=(7, 1.2 + 0.8 * len(rows)))
     axes = figure.add_subplot()
-    for y, (label, entry) in enumerate(rows):
+    for y, (_label, entry) in enumerate(rows):
         axes.errorbar(
             entry["lift"],
             y,

@@ -94,7 +94,7 @@ def replay_day(
             withdrawn += n_withdrawn
         controller.end_step(step)
         spend_by_step[step] = controller.spend
-    fields = [np.concatenate(parts) for parts in zip(*served)] if served else [np.zeros(0)] * 9
+    fields = [np.concatenate(parts) for parts in zip(*served, strict=True)] if served else [np.zeros(0)] * 9
     request_row, column, slot, account, price, true_pctr, true_pcvr, click, conversion = fields
     return ReplayLog(
         request_row=request_row.astype(np.int64),

@@ -152,7 +152,7 @@ class SnapshotLookup:
         columns: dict[str, np.ndarray] = {}
         for key in self._keys:
             positions = key.positions(request_rows, ad_rows)
-            columns |= {name: values[positions] for name, values in key.values.items()}
+            columns |= {name: values[positions] for name, values in key.values.items()}  # noqa: PD011 - not a pandas object
         return pd.DataFrame(columns)
 
 

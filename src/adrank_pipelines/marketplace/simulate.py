@@ -57,7 +57,7 @@ def describe_world(rng: np.random.Generator, config: MarketplaceConfig, entities
         "drift": {
             "start_day": config.n_days if drift.enabled else None,
             "n_days": drift.n_days if drift.enabled else 0,
-            "interest_multipliers": {c: drift.interest_multiplier for c in drift.shifted_categories}
+            "interest_multipliers": dict.fromkeys(drift.shifted_categories, drift.interest_multiplier)
             if drift.enabled
             else {},
             "platform_shares": drift.platform_shares if drift.enabled else {},

@@ -24,7 +24,7 @@ def summarise_world(
     labelled["ad_mean_true_pctr"] = labelled.groupby(["day", "ad_id"])["true_pctr"].transform("mean")
     per_day = {
         int(day): {
-            "impressions": int(len(rows)),
+            "impressions": len(rows),
             "ctr": float(rows["click"].mean()),
             "conversions_per_click": float(rows["conversion"].sum() / max(int(rows["click"].sum()), 1)),
             "oracle_auc": _auc(rows["click"], rows["true_pctr"]),
@@ -35,10 +35,10 @@ def summarise_world(
     test_day = world["days"]["test_day"]
     cold = labelled["ad_id"].isin(world["cold_start_ad_ids"]) & (labelled["day"] == test_day)
     return {
-        "impressions": int(len(labelled)),
+        "impressions": len(labelled),
         "requests": int(labelled["request_id"].nunique()),
         "users_seen": int(labelled["user_id"].nunique()),
-        "ads": int(len(ads)),
+        "ads": len(ads),
         "ctr": float(labelled["click"].mean()),
         "conversions_per_click": float(labelled["conversion"].sum() / max(int(labelled["click"].sum()), 1)),
         "oracle_auc": _auc(labelled["click"], labelled["true_pctr"]),

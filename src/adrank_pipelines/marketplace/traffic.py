@@ -76,7 +76,7 @@ def _candidates(
     """Per request, candidate ad rows: part targeted at inferred interests, part at random."""
     n_requests = len(policy_interest)
     n_candidates = config.logging_policy.candidates_per_request
-    n_targeted = int(round(n_candidates * config.logging_policy.targeted_share))
+    n_targeted = round(n_candidates * config.logging_policy.targeted_share)
     has_ads = np.array([len(rows) > 0 for rows in ad_rows_by_category])
     weights = policy_interest * has_ads
     cumulative = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)

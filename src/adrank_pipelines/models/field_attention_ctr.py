@@ -23,7 +23,6 @@ from adrank_pipelines.models.layers import (
 )
 from adrank_pipelines.models.layout import InputLayout
 
-
 MODEL_CLASS = "field_attention_ctr"
 
 

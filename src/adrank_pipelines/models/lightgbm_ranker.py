@@ -35,7 +35,7 @@ class FeatureSelection:
     categorical: tuple[str, ...]
 
     def with_numeric(self, column: str) -> FeatureSelection:
-        return FeatureSelection(self.columns + (column,), self.categorical)
+        return FeatureSelection((*self.columns, column), self.categorical)
 
 
 @dataclass(frozen=True)

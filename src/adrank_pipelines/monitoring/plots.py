@@ -46,7 +46,7 @@ def psi_bars(evaluated: pd.DataFrame, windows: Sequence[str], warn: float, alert
         alerting = rows["alerting"].astype("boolean").fillna(False).to_numpy(dtype=bool)
         colours = [
             _SEVERITY_COLOURS[severity] if alerts else _REPORT_ONLY_COLOUR
-            for severity, alerts in zip(rows["severity"], alerting)
+            for severity, alerts in zip(rows["severity"], alerting, strict=True)
         ]
         axes.barh(features, rows["value"].to_numpy(dtype=float), color=colours)
         _annotate_unseen(axes, evaluated, window, features)

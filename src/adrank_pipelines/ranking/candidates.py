@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -59,7 +60,7 @@ def request_batches(
     starts = group_starts(request_ids)
     day_changes = np.flatnonzero(np.r_[True, request_days[starts][1:] != request_days[starts][:-1]])
     day_bounds = np.append(day_changes, len(starts))
-    for first, last in zip(day_bounds[:-1], day_bounds[1:], strict=True):
+    for first, last in itertools.pairwise(day_bounds):
         for batch_first in range(first, last, requests_per_batch):
             batch_last = min(batch_first + requests_per_batch, last)
             end = starts[batch_last] if batch_last < len(starts) else len(request_ids)

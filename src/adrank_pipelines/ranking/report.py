@@ -37,7 +37,7 @@ def _share_matching(firsts: pd.DataFrame, winners: pd.Series) -> float:
 def _model_summary(top: pd.DataFrame, winners: pd.Series, seconds: float) -> dict[str, float]:
     """Summary of one model's first-ranked candidates."""
     return {
-        "requests": int(len(top)),
+        "requests": len(top),
         "top_slot_mean_pctr": float(top["pctr"].mean()),
         "top_slot_mean_pcvr": float(top["pcvr"].mean()),
         "top_slot_mean_score": float(top["score"].mean()),

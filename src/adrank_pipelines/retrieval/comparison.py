@@ -155,7 +155,7 @@ def pipeline_quality(
         "exact_oracle_best_ad_share": _oracle_share(
             _eligible_top_k(exact, data.oracle_queries, data, batch_size), data
         ),
-        "n_requests": int(len(per_request)),
+        "n_requests": len(per_request),
         "candidates_per_request": {
             "min": int(per_request.min()),
             "median": float(per_request.median()),
@@ -190,9 +190,9 @@ def indexing_report(
         "top_k": params.top_k,
         "metric": params.metric,
         "bid_weight": params.bid_weight,
-        "n_ads_indexed": int(len(ads.ad_ids)),
-        "recall_queries": int(len(data.recall_queries.request_ids)),
-        "oracle_requests": int(len(data.oracle_queries.request_ids)),
+        "n_ads_indexed": len(ads.ad_ids),
+        "recall_queries": len(data.recall_queries.request_ids),
+        "oracle_requests": len(data.oracle_queries.request_ids),
         "exact_reference": EXACT.factory,
         "pipeline": {
             "index": params.index.name,

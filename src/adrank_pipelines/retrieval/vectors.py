@@ -43,10 +43,7 @@ def indexed_ad_vectors(vectors: np.ndarray, log_bids: np.ndarray, metric: Metric
     inner_product: the CTR model's own relevance logit, ``user . ad / sqrt(d)``; cosine: unit vectors.
     A positive ``bid_weight`` appends ``bid_weight * log(bid)``, met by a constant 1 on the query side.
     """
-    if metric == "inner_product":
-        scaled = vectors / np.sqrt(vectors.shape[1])
-    else:
-        scaled = _normalised(vectors)
+    scaled = vectors / np.sqrt(vectors.shape[1]) if metric == "inner_product" else _normalised(vectors)
     if bid_weight > 0:
         scaled = np.hstack([scaled, bid_weight * np.asarray(log_bids, dtype=np.float64)[:, None]])
     return scaled.astype(np.float32)

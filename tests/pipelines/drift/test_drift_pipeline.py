@@ -128,7 +128,7 @@ def test_full_run_flags_the_shifted_window_only(model):
 
     alerts = catalog.load("drift_alerts")
     assert set(alerts["window"]) == {"drift"}
-    flagged = set(zip(alerts["subject"], alerts["statistic"]))
+    flagged = set(zip(alerts["subject"], alerts["statistic"], strict=True))
     assert {("platform_idx", "psi"), ("category_idx", "unseen_share_increase")} <= flagged
     report = catalog.load("drift_report")
     assert report["recommendation"] == "retrain"

@@ -8,7 +8,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from tests.schemas.contract_world import TINY_WORLD_THRESHOLDS, WINDOW, make_world
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from kedro.validation import ParameterValidator
@@ -16,6 +15,7 @@ from kedro.validation import ParameterValidator
 from adrank_pipelines.pipelines.validate.pipeline import RAW_TABLES, create_pipeline
 from adrank_pipelines.schemas.failures import DataContractError
 from adrank_pipelines.schemas.settings import ContractReportSettings, ImpressionSuiteThresholds
+from tests.schemas.contract_world import TINY_WORLD_THRESHOLDS, WINDOW, make_world
 
 VALIDATED = [f"validated_{table}" for table in RAW_TABLES]
 REPORTS = ["impression_suite_summary", "impression_suite_data_docs", "ground_truth_contract_summary"]
@@ -94,5 +94,5 @@ def test_kedro_types_the_validate_parameters() -> None:
 
 def test_out_of_range_parameter_fails_naming_it() -> None:
     raw = {"validate": {"impression_suite": TINY_WORLD_THRESHOLDS.model_dump(), "report": {"max_offending_rows": 0}}}
-    with pytest.raises(Exception, match="validate.report"):
+    with pytest.raises(Exception, match=r"validate\.report"):
         ParameterValidator({"validate": create_pipeline()}).validate_raw_params(raw)

@@ -61,7 +61,9 @@ def fit_reference(train: pd.DataFrame, spec: dict[str, Any], params: DriftParams
 
 def compute_feature_drift(profile: ReferenceProfile, test: pd.DataFrame, drift: pd.DataFrame) -> pd.DataFrame:
     statistics = statistics_frame(
-        row for window, frame in zip(CURRENT_WINDOWS, (test, drift)) for row in feature_drift(profile, frame, window)
+        row
+        for window, frame in zip(CURRENT_WINDOWS, (test, drift), strict=True)
+        for row in feature_drift(profile, frame, window)
     )
     psi = statistics.loc[statistics["alerting"] & (statistics["statistic"] == "psi")].groupby("window")["value"].max()
     logger.info("largest PSI of an alerting feature per window: %s", psi.round(3).to_dict())
