@@ -1,4 +1,5 @@
 # Two commands for a newcomer: `make run` and `make test`. Both set everything up first.
+# `make test` runs `make lint` first, so a change that breaks a static check never reaches pytest.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,8 +19,15 @@ $(STAMP): pyproject.toml requirements-lock.txt
 run: setup
 	$(BIN)/kedro run
 
-test: setup
+# ruff (lint + format), mypy (strict on the domain packages) and the import-layering contracts;
+# rule choices in docs/adr/0012-lint-format-and-type-checks.md.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+test: lint
 	$(BIN)/python -m pytest
 
 viz: setup

@@ -1,7 +1,8 @@
 """Every notebook under notebooks/ runs headlessly, cell by cell, on the outputs of a test-world run.
 
 Each notebook is copied into the run's project copy and executed there with `KEDRO_ENV=test`, the way
-`kedro jupyter lab --env test` opens it, by a kernel of this very interpreter (the project's venv).
+`kedro jupyter lab --env test` opens it: by the project's own kernel, which `kedro jupyter setup`
+installs (this very interpreter, the project's venv, with the `kedro.ipython` extension loaded).
 A notebook's first cell loads the catalog with `%load_ext kedro.ipython` / `%reload_kedro` and prints
 "Kedro environment: <env>", which shows that it read the environment it was given.
 """
@@ -9,11 +10,12 @@ A notebook's first cell loads the catalog with `%load_ext kedro.ipython` / `%rel
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
-from ipykernel.kernelspec import write_kernel_spec
 from nbclient import NotebookClient
 
 from tests.conftest import PROJECT_ROOT
@@ -38,13 +40,18 @@ def _figures(notebook: nbformat.NotebookNode) -> int:
     return sum("image/png" in output.get("data", {}) for output in _outputs(notebook))
 
 
+PROJECT_KERNEL = "kedro_adrank_pipelines"
+
+
 @pytest.fixture
-def venv_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The notebooks' kernel name, resolved to this interpreter ahead of any user or system kernelspec."""
-    kernels = tmp_path / "jupyter"
-    write_kernel_spec(kernels / "kernels" / "python3")
-    monkeypatch.setenv("JUPYTER_PATH", str(kernels))
-    return "python3"
+def project_kernel(default_run_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The kernel `kedro jupyter lab` opens notebooks with, installed into a throw-away Jupyter data dir."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    kedro = Path(sys.executable).with_name("kedro")
+    subprocess.run([kedro, "jupyter", "setup"], cwd=default_run_project, check=True, capture_output=True)
+    kernel = tmp_path / "jupyter" / "kernels" / PROJECT_KERNEL / "kernel.json"
+    assert str(Path(sys.executable).parent) in kernel.read_text(), "the kernel is not the project's interpreter"
+    return PROJECT_KERNEL
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -60,7 +67,7 @@ def test_notebooks_are_committed_without_outputs():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs_on_the_test_world_through_the_catalog(
-    path: Path, default_run_project: Path, venv_kernel: str, monkeypatch: pytest.MonkeyPatch
+    path: Path, default_run_project: Path, project_kernel: str, monkeypatch: pytest.MonkeyPatch
 ):
     notebooks = default_run_project / "notebooks"
     notebooks.mkdir(exist_ok=True)
@@ -70,7 +77,7 @@ def test_notebook_runs_on_the_test_world_through_the_catalog(
 
     # Raises CellExecutionError, naming the cell and its traceback, on the first cell that fails.
     NotebookClient(
-        notebook, kernel_name=venv_kernel, timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(notebooks)}}
+        notebook, kernel_name=project_kernel, timeout=CELL_TIMEOUT_S, resources={"metadata": {"path": str(notebooks)}}
     ).execute()
 
     assert "Kedro environment: test" in _printed(notebook)

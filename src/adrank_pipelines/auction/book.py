@@ -57,7 +57,7 @@ class CandidateBook:
 
     def true_pctr(self, rows: np.ndarray, columns: np.ndarray, slots: np.ndarray) -> np.ndarray:
         logit = self.true_click_logit[rows, columns] + self.position_logit_shift[slots]
-        return 1.0 / (1.0 + np.exp(-logit))
+        return np.asarray(1.0 / (1.0 + np.exp(-logit)))
 
 
 def requests_in_time_order(requests: pd.DataFrame, step_minutes: int) -> pd.DataFrame:
@@ -71,7 +71,7 @@ def requests_in_time_order(requests: pd.DataFrame, step_minutes: int) -> pd.Data
 
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p) - np.log1p(-p)
+    return np.asarray(np.log(p) - np.log1p(-p))
 
 
 def build_book(
@@ -103,7 +103,7 @@ def build_book(
         order, row, column = order[kept], row[kept], column[kept]
     shape = (len(requests), int(column.max()) + 1 if len(row) else 1)
 
-    def padded(name: str, fill: float | int, dtype: type) -> np.ndarray:
+    def padded(name: str, fill: float | int, dtype: type[np.generic]) -> np.ndarray:
         out = np.full(shape, fill, dtype=dtype)
         out[row, column] = candidates[name].to_numpy()[order]
         return out

@@ -4,6 +4,7 @@ a pandas merge's hash tables and copies."""
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 
 def lookup(values: np.ndarray, keys: np.ndarray, what: str) -> np.ndarray:
@@ -21,6 +22,6 @@ def lookup(values: np.ndarray, keys: np.ndarray, what: str) -> np.ndarray:
     return order[position]
 
 
-def pair_key(request_id: np.ndarray, ad_id: np.ndarray) -> np.ndarray:
+def pair_key(request_id: npt.ArrayLike, ad_id: npt.ArrayLike) -> np.ndarray:
     """One int64 per (request, ad) pair (ad ids below 2**32)."""
     return np.asarray(request_id, dtype=np.int64) * 2**32 + np.asarray(ad_id, dtype=np.int64)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from adrank_pipelines.auction.config import MechanismKind, QualityScoreParams
 
@@ -41,7 +42,7 @@ def quality_score(pcvr: np.ndarray, params: QualityScoreParams, reference: float
     return np.clip(ratio**params.pcvr_exponent, params.floor, params.cap)
 
 
-def ecpm(bid: np.ndarray, pctr: np.ndarray, quality: np.ndarray) -> np.ndarray:
+def ecpm(bid: npt.NDArray[np.float64], pctr: npt.NDArray[np.float64], quality: npt.NDArray[np.float64]) -> np.ndarray:
     """Expected revenue per thousand impressions in the top slot, quality-weighted."""
     return bid * pctr * quality * _ECPM_PER_CLICK_VALUE
 
@@ -53,7 +54,9 @@ def eligible(
     return valid & (bid >= reserve) & (bid > 0) & (pctr > 0) & (quality >= min_quality)
 
 
-def ranking_score(bid: np.ndarray, pctr: np.ndarray, quality: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+def ranking_score(
+    bid: npt.NDArray[np.float64], pctr: npt.NDArray[np.float64], quality: npt.NDArray[np.float64], allowed: np.ndarray
+) -> np.ndarray:
     """The ranking score in per-click money units (eCPM / 1000); -inf for bidders that may not enter."""
     score = np.multiply(bid, pctr)
     score *= quality  # in place: one temporary instead of three on the kernel's hot path
@@ -61,7 +64,9 @@ def ranking_score(bid: np.ndarray, pctr: np.ndarray, quality: np.ndarray, allowe
     return score
 
 
-def _per_click(score: np.ndarray, weight: np.ndarray, bid: np.ndarray, reserve: float) -> np.ndarray:
+def _per_click(
+    score: npt.NDArray[np.float64], weight: npt.NDArray[np.float64], bid: npt.NDArray[np.float64], reserve: float
+) -> np.ndarray:
     """The bid that reaches ``score``, floored at the reserve and capped at the bidder's own bid."""
     with np.errstate(divide="ignore", invalid="ignore"):
         needed = np.where(weight > 0, score / weight, 0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from adrank_pipelines.auction.config import PacingParams
 
@@ -36,7 +37,7 @@ def cumulative_target(reference_hours: np.ndarray | None, step_minutes: int) -> 
     before_hour = np.concatenate([[0.0], np.cumsum(share)])
     hour, minute = np.divmod(step_end, 60)
     within = np.where(hour < 24, share[np.minimum(hour, 23)] * minute / 60.0, 0.0)
-    return np.minimum(before_hour[hour] + within, 1.0)
+    return np.asarray(np.minimum(before_hour[hour] + within, 1.0))
 
 
 def cap_to_budget(account: np.ndarray, charge: np.ndarray, spend: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -68,20 +69,20 @@ class PacingController:
         self._params = params
         self._target = target
 
-    def active(self, account: np.ndarray) -> np.ndarray:
+    def active(self, account: npt.NDArray[np.int64]) -> np.ndarray:
         return self.spend[account] < self.budget[account]
 
-    def bid_multiplier(self, account: np.ndarray) -> np.ndarray:
+    def bid_multiplier(self, account: npt.NDArray[np.int64]) -> np.ndarray:
         if self._params.kind == "bid_multiplier":
             return self.control[account]
         return np.ones(account.shape)
 
-    def participates(self, account: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def participates(self, account: npt.NDArray[np.int64], rng: np.random.Generator) -> np.ndarray:
         if self._params.kind == "throttle":
             return rng.random(account.shape) < self.control[account]
         return np.ones(account.shape, dtype=bool)
 
-    def charge(self, account: np.ndarray, amount: np.ndarray) -> None:
+    def charge(self, account: npt.NDArray[np.int64], amount: np.ndarray) -> None:
         self.spend += np.bincount(account, weights=amount, minlength=len(self.spend))
 
     def end_step(self, step: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,11 @@ _PANELS = {
 }
 
 
+class _BarStyle(TypedDict, total=False):
+    color: str
+    alpha: float
+
+
 def comparison_bars(outcomes: pd.DataFrame, oracle_name: str) -> Figure:
     """Expected revenue, welfare, surplus and clicks: one group per mechanism, one bar per model."""
     expected = outcomes.loc[outcomes["reading"] == EXPECTED]
@@ -31,7 +36,7 @@ def comparison_bars(outcomes: pd.DataFrame, oracle_name: str) -> Figure:
         axes = figure.add_subplot(2, 2, index)
         table = expected.pivot(index="mechanism", columns="model", values=metric).loc[mechanisms, models]
         for offset, model in enumerate(models):
-            style = {"color": "black", "alpha": 0.35} if model == oracle_name else {}
+            style: _BarStyle = {"color": "black", "alpha": 0.35} if model == oracle_name else {}
             axes.bar(np.arange(len(mechanisms)) + offset * width, table[model], width, label=model, **style)
         axes.set_xticks(np.arange(len(mechanisms)) + 0.4 - width / 2, mechanisms, rotation=20, fontsize="small")
         axes.set_title(title)

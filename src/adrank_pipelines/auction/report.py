@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -20,7 +20,7 @@ def _clean(value: Any) -> Any:
 
 
 def _metrics(row: pd.Series) -> dict[str, Any]:
-    return {k: _clean(float(v)) for k, v in row.drop(["mechanism", "model", "reading"]).items()}
+    return {str(k): _clean(float(v)) for k, v in row.drop(["mechanism", "model", "reading"]).items()}
 
 
 def _expected(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -44,7 +44,11 @@ def comparison_report(
     models = list(dict.fromkeys(outcomes["model"]))
 
     def ratios(mechanism: str, model: str, base: tuple[str, str]) -> dict[str, float | None]:
-        return {m: _relative(expected.at[(mechanism, model), m], expected.at[base, m]) for m in HEADLINE_METRICS}
+        # The headline metrics are float columns, so every cell read here is a float.
+        return {
+            m: _relative(cast(float, expected.at[(mechanism, model), m]), cast(float, expected.at[base, m]))
+            for m in HEADLINE_METRICS
+        }
 
     share_of_oracle = {
         mechanism: {model: ratios(mechanism, model, (mechanism, oracle_name)) for model in models}

@@ -18,7 +18,7 @@ def score_to_beat(score: np.ndarray, n_slots: np.ndarray) -> np.ndarray:
     next_after = ranked[rows, n_slots][:, None]
     # A bidder inside the top n competes with the (n+1)-th; everyone else with the n-th.
     inside = score >= nth_best
-    return np.maximum(np.where(inside, next_after, nth_best), 0.0)
+    return np.asarray(np.maximum(np.where(inside, next_after, nth_best), 0.0))
 
 
 class Shading:

@@ -16,7 +16,7 @@ from adrank_pipelines.marketplace import GroundTruth
 
 def _noisy(p: np.ndarray, noise: float, rng: np.random.Generator) -> np.ndarray:
     logit = np.log(p) - np.log1p(-p) + noise * rng.normal(size=len(p))
-    return 1.0 / (1.0 + np.exp(-logit))
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)))
 
 
 def _distinct_picks(rng: np.random.Generator, rows: int, population: int, per_row: int) -> np.ndarray:

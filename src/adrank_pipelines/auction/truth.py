@@ -58,7 +58,7 @@ def candidate_ground_truth(pairs: pd.DataFrame, requests: pd.DataFrame, truth: G
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-p)
+    return np.asarray(np.log(p) - np.log1p(-p))
 
 
 def position_logit_shifts(pairs: pd.DataFrame, requests: pd.DataFrame, truth: GroundTruth, n_slots: int) -> list[float]:

@@ -30,6 +30,7 @@ class ClickLogCoreSchema(ContractModel):
 
     # Named after the column it judges (see ContractModel): a model needs clicks and non-clicks.
     @pa.dataframe_check
+    @classmethod
     def click_has_both_classes(cls, frame: pd.DataFrame) -> bool:
         return frame[CLICK].nunique() == 2
 

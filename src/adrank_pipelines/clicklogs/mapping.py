@@ -35,10 +35,16 @@ def _parse_distinct(values: pd.Series, parse: Callable[[pd.Index], pd.Index], dt
     return np.append(parsed, np.array([np.nan]).astype(dtype))[codes]
 
 
+def _to_numbers(uniques: pd.Index) -> pd.Index:
+    # pandas maps an Index to an Index (NaN where a value is not a number).
+    numbers: pd.Index = pd.to_numeric(uniques, errors="coerce")  # type: ignore[call-overload]  # stubs lack Index input
+    return numbers
+
+
 def _times(values: pd.Series, time: TimeColumn) -> np.ndarray:
     def parse(uniques: pd.Index) -> pd.Index:
         if time.epoch_unit is not None:
-            return pd.to_datetime(pd.to_numeric(uniques, errors="coerce"), unit=time.epoch_unit)
+            return pd.to_datetime(_to_numbers(uniques), unit=time.epoch_unit)
         return pd.to_datetime(uniques.astype(str), format=time.format, errors="coerce")
 
     times = _parse_distinct(values, parse, "datetime64[ns]")
@@ -48,7 +54,7 @@ def _times(values: pd.Series, time: TimeColumn) -> np.ndarray:
 
 
 def _numbers(values: pd.Series, parameter: str, name: str) -> np.ndarray:
-    numbers = _parse_distinct(values, lambda uniques: pd.to_numeric(uniques, errors="coerce"), "float64")
+    numbers = _parse_distinct(values, _to_numbers, "float64")
     _fail_on(np.isnan(numbers) & values.notna().to_numpy(), values, f"{parameter}: column '{name}' is not numeric")
     return numbers
 

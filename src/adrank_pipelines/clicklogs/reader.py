@@ -114,7 +114,8 @@ def _batches(
 
 
 def _lines(mask: np.ndarray, first_line: int) -> list[int]:
-    return (np.flatnonzero(mask)[:_SHOWN_LINES] + first_line).tolist()
+    lines: list[int] = (np.flatnonzero(mask)[:_SHOWN_LINES] + first_line).tolist()
+    return lines
 
 
 def _check_batch(batch: pa.RecordBatch, first_line: int, integer_columns: list[str], path: Path) -> None:
@@ -182,6 +183,6 @@ def read_click_log(
     if not typed:
         raise ClickLogFormatError(f"{path}: no data rows")
     table = pa.Table.from_batches(typed).unify_dictionaries()
-    frame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    frame: pd.DataFrame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     frame.index = pd.RangeIndex(first_data_line, first_data_line + len(frame), name=LINE_INDEX)
     return frame

@@ -155,7 +155,11 @@ def criteo_like(n_rows: int, seed: int = 0) -> SyntheticLog:
         + rng.normal(0.0, 0.6, (cardinality[5], cardinality[8]))[codes["C6"], codes["C9"]]  # the planted cross
     )
     clicks, true_ctr = _clicks(rng, logit)
-    integers = {name: pd.array(np.where(missing[name], None, values), dtype="Int64") for name, values in counts.items()}
+    # None marks the missing entries of the Int64 arrays (numpy takes it as an object scalar).
+    integers = {
+        name: pd.array(np.where(missing[name], None, values), dtype="Int64")  # type: ignore[call-overload]  # stubs reject None
+        for name, values in counts.items()
+    }
     categorical = {}
     for index, (name, value_codes) in enumerate(codes.items()):
         values = _hex_ids(rng, cardinality[index])[value_codes]

@@ -64,7 +64,7 @@ def ad_side(ads: pd.DataFrame, advertisers: pd.DataFrame, ad_features: pd.DataFr
 
 
 def _rows(index: pd.Index, ids: np.ndarray, what: str, source: str) -> np.ndarray:
-    rows = index.get_indexer(ids)
+    rows = index.get_indexer(pd.Index(ids))
     if (rows < 0).any():
         unknown = np.unique(ids[rows < 0])
         raise ValueError(f"{len(unknown)} {what} of the candidates are not in {source}, e.g. {unknown[:5].tolist()}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsInt, cast
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,8 @@ def daily_snapshots(
     a store refreshed once a day, so no request sees a statistic of its own day."""
     first_request = requests.groupby("day")["event_time"].min()
     return {
-        int(day): statistics_snapshot(impressions, as_of, keys, smoothing_strength, initial_prior_ctr)
+        int(cast(SupportsInt, day)): statistics_snapshot(
+            impressions, as_of, keys, smoothing_strength, initial_prior_ctr
+        )
         for day, as_of in first_request.items()
     }

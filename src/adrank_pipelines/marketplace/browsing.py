@@ -28,7 +28,8 @@ def _draw_categories(
     """Inverse-CDF draw of one category per event from that event's interest vector."""
     cumulative = np.cumsum(truth.interests(user_rows, day), axis=1)
     uniform = rng.random(len(user_rows))[:, None] * cumulative[:, -1:]
-    return np.minimum((cumulative < uniform).sum(axis=1), len(ALL_CATEGORIES) - 1)
+    categories: np.ndarray = np.minimum((cumulative < uniform).sum(axis=1), len(ALL_CATEGORIES) - 1)
+    return categories
 
 
 def simulate_browsing(config: MarketplaceConfig, users: pd.DataFrame, truth: GroundTruth) -> pd.DataFrame:
@@ -59,7 +60,9 @@ def simulate_browsing(config: MarketplaceConfig, users: pd.DataFrame, truth: Gro
         {
             "user_id": users["user_id"].to_numpy()[user_rows],
             "event_time": start + pd.to_timedelta(seconds, unit="s"),
-            "category": pd.Series(pd.Categorical.from_codes(category, categories=list(ALL_CATEGORIES))).astype("str"),
+            "category": pd.Series(
+                pd.Categorical.from_codes(category, categories=pd.Index(list(ALL_CATEGORIES)))
+            ).astype("str"),
         }
     )
     return events.sort_values(["event_time", "user_id"], kind="stable", ignore_index=True)

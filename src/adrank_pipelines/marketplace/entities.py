@@ -45,7 +45,8 @@ def _interests(rng: np.random.Generator, config: MarketplaceConfig, country: np.
     alpha = config.interest_concentration * n_categories * tilt / tilt.sum(axis=1, keepdims=True)
     draws = rng.gamma(alpha)
     draws = np.maximum(draws, 1e-12)
-    return draws / draws.sum(axis=1, keepdims=True)
+    interests: np.ndarray = draws / draws.sum(axis=1, keepdims=True)
+    return interests
 
 
 def _segment_traits(

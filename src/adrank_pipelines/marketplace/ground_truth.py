@@ -20,7 +20,8 @@ _RELATIVE_INTEREST_BOUNDS = (np.log(0.05), np.log(12.0))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    probabilities: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return probabilities
 
 
 @dataclass(frozen=True)
@@ -62,22 +63,25 @@ class GroundTruth:
 
     def interests(self, user_rows: np.ndarray, day: np.ndarray) -> np.ndarray:
         """User interests on each day: inside the drift window some categories gain weight."""
-        interest = self._interest[user_rows]
+        interest: np.ndarray = self._interest[user_rows]
         drift_start = self._world["drift"]["start_day"]
         if drift_start is None:
             return interest
         in_window = (np.asarray(day) >= drift_start)[:, None]
         shifted = interest * self._drift_multipliers
         shifted /= shifted.sum(axis=1, keepdims=True)
-        return np.where(in_window, shifted, interest)
+        drifted: np.ndarray = np.where(in_window, shifted, interest)
+        return drifted
 
     def _relative_interest(self, user_rows: np.ndarray, ad_rows: np.ndarray, day: np.ndarray) -> np.ndarray:
         interest = self.interests(user_rows, day)[np.arange(len(user_rows)), self._ad_category[ad_rows]]
-        return np.clip(np.log(interest * len(ALL_CATEGORIES)), *_RELATIVE_INTEREST_BOUNDS)
+        relative: np.ndarray = np.clip(np.log(interest * len(ALL_CATEGORIES)), *_RELATIVE_INTEREST_BOUNDS)
+        return relative
 
     def _taste_match(self, user_rows: np.ndarray, ad_rows: np.ndarray) -> np.ndarray:
         dims = self._taste.shape[1]
-        return np.einsum("ij,ij->i", self._taste[user_rows], self._ad_theme[ad_rows]) / np.sqrt(dims)
+        match: np.ndarray = np.einsum("ij,ij->i", self._taste[user_rows], self._ad_theme[ad_rows]) / np.sqrt(dims)
+        return match
 
     def click_logit_components(self, user_id: np.ndarray, ad_id: np.ndarray, context: Context) -> dict[str, np.ndarray]:
         """The additive terms of the true click logit, by name; their sum is the logit."""
@@ -103,7 +107,7 @@ class GroundTruth:
         }
 
     def click_probability(self, user_id: np.ndarray, ad_id: np.ndarray, context: Context) -> np.ndarray:
-        return _sigmoid(sum(self.click_logit_components(user_id, ad_id, context).values()))
+        return _sigmoid(np.asarray(sum(self.click_logit_components(user_id, ad_id, context).values())))
 
     def conversion_probability(self, user_id: np.ndarray, ad_id: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Probability of a conversion given a click."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, SupportsInt, cast
 
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -23,7 +23,7 @@ def summarise_world(
     labelled = impressions.merge(truth_impressions, on="impression_id", validate="one_to_one")
     labelled["ad_mean_true_pctr"] = labelled.groupby(["day", "ad_id"])["true_pctr"].transform("mean")
     per_day = {
-        int(day): {
+        int(cast(SupportsInt, day)): {
             "impressions": len(rows),
             "ctr": float(rows["click"].mean()),
             "conversions_per_click": float(rows["conversion"].sum() / max(int(rows["click"].sum()), 1)),

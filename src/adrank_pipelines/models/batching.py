@@ -8,8 +8,8 @@ once even when several of its impressions share the batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
-from typing import Self
+from dataclasses import Field, dataclass, fields, replace
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ def _to(value: torch.Tensor | None, device: torch.device) -> torch.Tensor | None
 
 class _TensorBundle:
     """Mixin for dataclasses of tensors: move to a device, or keep some rows, field by field."""
+
+    # Declared, not set: every subclass is a dataclass, whose decorator provides it.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def to(self, device: torch.device) -> Self:
         return replace(self, **{f.name: _to(getattr(self, f.name), device) for f in fields(self)})

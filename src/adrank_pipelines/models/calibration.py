@@ -30,8 +30,8 @@ class Calibrator:
     def transform(self, probabilities: ArrayLike) -> np.ndarray:
         p = np.asarray(probabilities, dtype=np.float64)
         if self.method == "platt":
-            return self.model.predict_proba(logit(p)[:, None])[:, 1]
-        return self.model.predict(p)
+            return np.asarray(self.model.predict_proba(logit(p)[:, None])[:, 1])
+        return np.asarray(self.model.predict(p))
 
 
 def fit_calibrator(labels: ArrayLike, probabilities: ArrayLike, method: CalibrationMethod = "platt") -> Calibrator:

@@ -53,4 +53,5 @@ class FieldAttentionCtrModel(nn.Module):
         fields = torch.cat(
             [self.categorical(categorical), self.numeric(numeric).to(self.categorical.table.weight.dtype)], dim=1
         )
-        return self.heads(self.interactions(fields).flatten(1))
+        outputs: CtrOutputs = self.heads(self.interactions(fields).flatten(1))
+        return outputs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -29,6 +30,8 @@ class CategoricalEmbeddings(nn.Module):
     Adam would keep moving every row of large id tables by momentum, which is slow and overfits.
     """
 
+    offsets: torch.Tensor  # set by register_buffer in __init__, so it moves with the module
+
     def __init__(self, sizes: list[int], dim: int) -> None:
         super().__init__()
         offsets = torch.tensor([0, *sizes[:-1]], dtype=torch.long).cumsum(0) if sizes else torch.zeros(0)
@@ -38,7 +41,8 @@ class CategoricalEmbeddings(nn.Module):
 
     def forward(self, indices: torch.Tensor) -> torch.Tensor:
         """(batch, fields) -> (batch, fields, dim)."""
-        return self.table(indices + self.offsets)
+        embedded: torch.Tensor = self.table(indices + self.offsets)
+        return embedded
 
 
 class NumericFieldEmbeddings(nn.Module):
@@ -142,7 +146,10 @@ class TargetAttention(nn.Module):
             per_head(queries), per_head(keys), per_head(values), attn_mask=attend,
             dropout_p=self.dropout if self.training else 0.0,
         )  # fmt: skip
-        return self.output(attended.transpose(1, 2).reshape(n_requests, width, d_model)[request_rows, rank])
+        output: torch.Tensor = self.output(
+            attended.transpose(1, 2).reshape(n_requests, width, d_model)[request_rows, rank]
+        )
+        return output
 
 
 class AdTextTower(nn.Module):
@@ -152,7 +159,7 @@ class AdTextTower(nn.Module):
     BERT, runs it on each distinct ad's tokens and trains its top ``finetune_layers`` layers.
     """
 
-    def __init__(self, text_width: int, d_model: int, bert_config: dict | None, finetune_layers: int) -> None:
+    def __init__(self, text_width: int, d_model: int, bert_config: dict[str, Any] | None, finetune_layers: int) -> None:
         super().__init__()
         self.projection = nn.Linear(text_width, d_model)
         self.bert: BertModel | None = None
@@ -161,11 +168,18 @@ class AdTextTower(nn.Module):
             freeze_below_top_layers(self.bert, finetune_layers)
 
     def forward(self, ads: AdTensors, rows: torch.Tensor) -> torch.Tensor:
+        projected: torch.Tensor
         if self.bert is None:
-            return self.projection(ads.text_embedding[rows])
+            if ads.text_embedding is None:
+                raise ValueError("the frozen text tower reads pooled text embeddings, but the ad table has none")
+            projected = self.projection(ads.text_embedding[rows])
+            return projected
+        if ads.token_ids is None or ads.attention_mask is None:
+            raise ValueError("the fine-tuned text tower reads token ids and attention masks, but the ad table has none")
         attention_mask = ads.attention_mask[rows]
         hidden = self.bert(input_ids=ads.token_ids[rows], attention_mask=attention_mask).last_hidden_state
-        return self.projection(mean_pool(hidden, attention_mask))
+        projected = self.projection(mean_pool(hidden, attention_mask))
+        return projected
 
 
 class CtrHeads(nn.Module):

@@ -138,12 +138,14 @@ def input_layout(
     # The ad table's numeric columns are standardised with the ad table's own statistics.
     mean, std = _numeric_statistics(train, layout_fields["user_numeric"] + layout_fields["pair_numeric"])
     if layout_fields["ad_numeric"]:
+        if ad_features is None:
+            raise ValueError("the layout has ad-side numeric columns but no ad table to standardise them with")
         ad_mean, ad_std = _numeric_statistics(ad_features, layout_fields["ad_numeric"])
         mean, std = mean | ad_mean, std | ad_std
     return InputLayout(
         **layout_fields,
         numeric_mean=mean,
         numeric_std=std,
-        sequences=sequence_layout(sequences) if layout_fields["ad_categorical"] else None,
+        sequences=sequence_layout(sequences) if layout_fields["ad_categorical"] and sequences else None,
         text_width=text_width if layout_fields["ad_categorical"] else 0,
     )

@@ -219,7 +219,9 @@ def blended_pctr(hybrid: HybridRanker, lightgbm_pctr: np.ndarray, transformer_pc
     """
     if hybrid.blend is None:
         raise ValueError(f"a '{hybrid.method}' hybrid does not blend two scores; use predict_hybrid")
-    return hybrid.blend.predict_proba(np.column_stack([logit(lightgbm_pctr), logit(transformer_pctr)]))[:, 1]
+    return np.asarray(
+        hybrid.blend.predict_proba(np.column_stack([logit(lightgbm_pctr), logit(transformer_pctr)]))[:, 1]
+    )
 
 
 def predict_hybrid(hybrid: HybridRanker, frame: pd.DataFrame, transformer_pctr: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from sklearn.metrics import roc_auc_score
 
 Binning = Literal["equal_mass", "equal_width"]
@@ -24,7 +24,7 @@ def _as_labels(labels: ArrayLike) -> np.ndarray:
     return np.asarray(labels, dtype=np.float64).ravel()
 
 
-def _clipped(probabilities: ArrayLike) -> np.ndarray:
+def _clipped(probabilities: ArrayLike) -> NDArray[np.float64]:
     return np.clip(np.asarray(probabilities, dtype=np.float64), PROBABILITY_EPSILON, 1 - PROBABILITY_EPSILON)
 
 

@@ -25,6 +25,10 @@ class _StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _default_feature_groups() -> list[FeatureGroup]:
+    return ["numeric", "categorical"]
+
+
 class LightGBMParams(_StrictModel):
     """Boosting hyper-parameters and which feature groups of the feature spec the model sees."""
 
@@ -40,7 +44,7 @@ class LightGBMParams(_StrictModel):
     max_bin: int = Field(default=255, ge=2)
     num_threads: PositiveInt = 2
     seed: int = 42
-    feature_groups: list[FeatureGroup] = Field(default_factory=lambda: ["numeric", "categorical"], min_length=1)
+    feature_groups: list[FeatureGroup] = Field(default_factory=_default_feature_groups, min_length=1)
     # Vocabulary columns with more values than this form the "ids" group.
     max_categorical_cardinality: PositiveInt = 256
     # How the "ids" group enters the model: LightGBM categoricals or the plain index (the vocabulary

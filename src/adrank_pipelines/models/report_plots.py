@@ -33,7 +33,8 @@ def reliability_diagram(report: Mapping[str, Any]) -> Figure:
     low, high = positive.min() * 0.8, everything.max() * 1.25
     axes.plot([low, high], [low, high], color="grey", linestyle=":", label="perfect calibration")
     for name, bins in bins_per_model.items():
-        style = {"color": "black", "linestyle": "--"} if name == oracle else {}
+        # Extra Line2D properties for plot's **kwargs, which take values of any type.
+        style: dict[str, Any] = {"color": "black", "linestyle": "--"} if name == oracle else {}
         axes.plot(bins["mean_predicted"], bins["observed_rate"], marker="o", markersize=3, label=name, **style)
     axes.set(
         xscale="log",

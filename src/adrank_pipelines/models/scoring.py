@@ -10,6 +10,7 @@ import torch
 
 from adrank_pipelines.models.batching import make_batch
 from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.layers import CtrOutputs
 from adrank_pipelines.models.prepare import AdInputs, prepare_ads, prepare_impressions, prepare_requests
 from adrank_pipelines.models.training import SplitTensors, predict_tensors
 
@@ -63,7 +64,8 @@ def score_candidates(
         None if requests is None else requests.tensors,
         None if ads is None else ads.tensors,
     )
-    return model(batch).ctr_logit.sigmoid().double().numpy()
+    outputs: CtrOutputs = model(batch)
+    return outputs.ctr_logit.sigmoid().double().numpy()
 
 
 def candidate_latency_ms(

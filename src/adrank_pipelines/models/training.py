@@ -31,6 +31,7 @@ from adrank_pipelines.models.prepare import (
     text_width,
 )
 from adrank_pipelines.models.text_encoder import TextEncoder, ad_texts, load_text_encoder
+from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def autocast(device: torch.device, bf16: bool) -> AbstractContextManager:
+def autocast(device: torch.device, bf16: bool) -> AbstractContextManager[None]:
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
 
 
@@ -132,7 +133,7 @@ def _train_epoch(
         loss = ctr_losses(outputs, train.labels[rows], training.conversion_loss_weight)
         for optimizer in optimizers:
             optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]  # torch leaves Tensor.backward unannotated
         for optimizer in optimizers:
             optimizer.step()
         total_loss, n_batches = total_loss + float(loss.detach()), n_batches + 1
@@ -170,6 +171,8 @@ def build_model(
     if encoder is None or not layout.has_towers:
         return build_ctr_model(layout, params)
     model = build_ctr_model(layout, params, encoder.bert.config.to_dict(), encoder.vocabulary)
+    if not isinstance(model, TransformerCtrModel) or model.text_tower.bert is None:
+        raise ValueError("a fine-tuned text encoder needs the transformer CTR model with a BERT text tower")
     model.text_tower.bert.load_state_dict(encoder.bert.state_dict())
     return model
 

@@ -35,6 +35,18 @@ AD_ID_COLUMN = "ad_id_idx"
 N_AGE_BUCKETS = 16  # log2 buckets of an event's age in hours: up to ~2^15 hours
 
 
+def _batch_requests(batch: Batch) -> RequestTensors:
+    if batch.requests is None:
+        raise ValueError("the transformer CTR model needs the behaviour sequences of the batch's requests")
+    return batch.requests
+
+
+def _batch_ads(batch: Batch) -> AdTensors:
+    if batch.ads is None:
+        raise ValueError("the transformer CTR model needs the ad table in every batch")
+    return batch.ads
+
+
 class TransformerCtrModel(nn.Module):
     """Ad tower, user tower over the behaviour sequence, target attention and two heads."""
 
@@ -50,7 +62,7 @@ class TransformerCtrModel(nn.Module):
         ``tokenizer_vocabulary``: the random BERT's corpus vocabulary (None = the pretrained tokenizer).
         """
         super().__init__()
-        if not layout.has_towers:
+        if not layout.has_towers or layout.sequences is None:
             raise ValueError("the transformer CTR model needs ad text and behaviour sequences; use field attention")
         self.layout, self.params = layout, params
         self.bert_config, self.tokenizer_vocabulary = bert_config, tokenizer_vocabulary
@@ -122,7 +134,8 @@ class TransformerCtrModel(nn.Module):
         return self.ad_norm(represented), text
 
     def _ad_relevance_vectors(self, representation: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-        return self.ad_vector(representation) + self.ad_text_vector(text)
+        vectors: torch.Tensor = self.ad_vector(representation) + self.ad_text_vector(text)
+        return vectors
 
     def ad_vectors(self, ads: AdTensors, rows: torch.Tensor | None = None) -> torch.Tensor:
         """Retrieval vectors of ad-table ``rows`` (all rows, the unknown-ad row 0 included, by default)."""
@@ -144,17 +157,21 @@ class TransformerCtrModel(nn.Module):
         )
         extras = torch.zeros_like(tokens)
         extras[:, :length] = first_segment.to(extras.dtype)
-        return tokens + extras
+        history: torch.Tensor = tokens + extras
+        return history
 
     def _browse_tokens(self, requests: RequestTensors) -> torch.Tensor:
+        if requests.browse_category is None or requests.browse_age_hours is None:
+            raise ValueError("organic-view tokens need the requests' browse_category and browse_age_hours tensors")
         slots = torch.arange(requests.browse_category.shape[1], device=requests.browse_category.device)
         age_bucket = torch.log2(1.0 + requests.browse_age_hours.clamp(min=0.0)).long().clamp(max=N_AGE_BUCKETS - 1)
-        return (
+        views: torch.Tensor = (
             self.history_category_embedding(requests.browse_category)
             + self.age_embedding(age_bucket)
             + self.browse_slot_embedding(slots)
             + self.browse_segment
         )
+        return views
 
     def _encode_requests(self, batch: Batch, ad_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Self-attended ad events, then the organic views as they are.
@@ -162,13 +179,15 @@ class TransformerCtrModel(nn.Module):
         The views join the keys of the target attention and the user summary but skip self-attention:
         they are category-only tokens, and attending over all of them would more than double its cost.
         """
-        requests = batch.requests
+        requests = _batch_requests(batch)
         tokens, padding = self._history_tokens(requests, ad_states), requests.padding
         # Slots that are padding in every request of the batch change nothing: skip their compute.
         used = ~padding.all(dim=0)
         states, padding = self.sequence_encoder(tokens[:, used], padding[:, used])
         if requests.browse_category is None:
             return states, padding
+        if requests.browse_padding is None:
+            raise ValueError("the requests' organic views come without their browse_padding mask")
         views = self._browse_tokens(requests).to(states.dtype)
         return torch.cat([states, views], dim=1), torch.cat([padding, requests.browse_padding], dim=1)
 
@@ -176,29 +195,31 @@ class TransformerCtrModel(nn.Module):
         impressions = batch.impressions
         fields = self.user_fields(impressions.user_categorical).flatten(1)
         user_input = torch.cat([sequence_summary, fields.to(sequence_summary.dtype), impressions.user_numeric], dim=1)
-        return self.user_tower(user_input)
+        hidden: torch.Tensor = self.user_tower(user_input)
+        return hidden
 
     def _user_relevance_vectors(self, batch: Batch, user_hidden: torch.Tensor) -> torch.Tensor:
         fields = self.user_field_vectors(batch.impressions.user_categorical).sum(dim=1)
-        return self.user_vector(user_hidden) + fields.to(user_hidden.dtype)
+        vectors: torch.Tensor = self.user_vector(user_hidden) + fields.to(user_hidden.dtype)
+        return vectors
 
     def user_vectors(self, batch: Batch) -> torch.Tensor:
         """Retrieval vectors of the batch's impressions (user, context and history; no target ad)."""
-        history_rows = batch.requests.ad_rows
+        history_rows = _batch_requests(batch).ad_rows
         unique_rows, inverse = torch.unique(history_rows.flatten(), return_inverse=True)
-        ad_states = self.ad_representations(batch.ads, unique_rows)[inverse].view(*history_rows.shape, -1)
+        ad_states = self.ad_representations(_batch_ads(batch), unique_rows)[inverse].view(*history_rows.shape, -1)
         states, padding = self._encode_requests(batch, ad_states)
         summary = masked_mean(states, padding)[batch.impressions.request_rows]
         return self._user_relevance_vectors(batch, self._user_hidden(batch, summary))
 
     # -- both towers and the heads ---------------------------------------------------------------
     def forward(self, batch: Batch) -> CtrOutputs:
-        impressions, history_rows = batch.impressions, batch.requests.ad_rows
+        impressions, history_rows = batch.impressions, _batch_requests(batch).ad_rows
         # Each distinct ad of the batch (targets and history events) is represented once.
         unique_rows, inverse = torch.unique(
             torch.cat([impressions.ad_rows, history_rows.flatten()]), return_inverse=True
         )
-        ad_states, ad_text = self._ad_states(batch.ads, unique_rows)
+        ad_states, ad_text = self._ad_states(_batch_ads(batch), unique_rows)
         ad_states = ad_states[inverse]
         target, target_text = ad_states[: len(impressions)], ad_text[inverse[: len(impressions)]]
         states, padding = self._encode_requests(batch, ad_states[len(impressions) :].view(*history_rows.shape, -1))
@@ -215,4 +236,5 @@ class TransformerCtrModel(nn.Module):
             [attended, user_hidden, target, attended * target, pair_fields, impressions.pair_numeric.to(target.dtype)],
             dim=1,
         )
-        return self.heads(head_input, ctr_offset=relevance)
+        outputs: CtrOutputs = self.heads(head_input, ctr_offset=relevance)
+        return outputs

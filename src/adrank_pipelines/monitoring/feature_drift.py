@@ -7,16 +7,16 @@ reference binning, histogram and sorted column, so each further window costs one
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 
 from adrank_pipelines.monitoring.ks import ks_test, sorted_finite
 from adrank_pipelines.monitoring.psi import CategoricalBinning, NumericBinning, population_stability_index
-from adrank_pipelines.monitoring.statistics import DriftStatistic
+from adrank_pipelines.monitoring.statistics import ComparedWindows, DriftStatistic, Group
 
 FeatureKind = Literal["categorical", "numeric"]
 PSI, KS, UNSEEN_SHARE_INCREASE = "psi", "ks", "unseen_share_increase"
@@ -30,8 +30,20 @@ class MonitoredFeature:
     kind: FeatureKind
     source: tuple[str, ...] = ()
     # Codes that mean "the model never learnt this value", e.g. a vocabulary's out-of-vocabulary index.
-    unseen_codes: frozenset = frozenset()
+    unseen_codes: frozenset[Hashable] = frozenset()
     alerting: bool = True
+
+
+class _FeatureComparison(ComparedWindows):
+    group: Group
+    subject: str
+    source: str
+    alerting: bool
+
+
+class _Means(TypedDict, total=False):
+    reference_value: float
+    current_value: float
 
 
 @dataclass(frozen=True)
@@ -83,18 +95,20 @@ def fit_reference_profile(
     for feature in features:
         column = reference[feature.name]
         if feature.kind == "categorical":
-            binning = CategoricalBinning.fit(column, max_categories, feature.unseen_codes)
-            counts, unseen = binning.counts(column)
-            categorical[feature.name] = _CategoricalReference(binning, counts, unseen / len(column))
+            category_bins = CategoricalBinning.fit(column, max_categories, feature.unseen_codes)
+            counts, unseen = category_bins.counts(column)
+            categorical[feature.name] = _CategoricalReference(category_bins, counts, unseen / len(column))
         else:
             values = column.to_numpy(dtype=np.float64)
-            binning = NumericBinning.fit(values, numeric_bins)
-            numeric[feature.name] = _NumericReference(binning, binning.counts(values), sorted_finite(values))
+            quantile_bins = NumericBinning.fit(values, numeric_bins)
+            numeric[feature.name] = _NumericReference(
+                quantile_bins, quantile_bins.counts(values), sorted_finite(values)
+            )
     return ReferenceProfile(window, len(reference), tuple(features), share_floor, categorical, numeric)
 
 
 def _categorical_rows(
-    profile: ReferenceProfile, feature: MonitoredFeature, column: pd.Series, base: dict
+    profile: ReferenceProfile, feature: MonitoredFeature, column: pd.Series, base: _FeatureComparison
 ) -> list[DriftStatistic]:
     reference = profile.categorical[feature.name]
     counts, unseen = reference.binning.counts(column)
@@ -114,12 +128,12 @@ def _categorical_rows(
 
 
 def _numeric_rows(
-    profile: ReferenceProfile, feature: MonitoredFeature, column: pd.Series, base: dict
+    profile: ReferenceProfile, feature: MonitoredFeature, column: pd.Series, base: _FeatureComparison
 ) -> list[DriftStatistic]:
     reference = profile.numeric[feature.name]
     values = column.to_numpy(dtype=np.float64)
     ks = ks_test(reference.sorted_values, values)
-    means = {}
+    means: _Means = {}
     if reference.sorted_values.size and np.isfinite(values).any():
         means = {"reference_value": float(reference.sorted_values.mean()), "current_value": float(np.nanmean(values))}
     return [
@@ -140,7 +154,7 @@ def feature_drift(profile: ReferenceProfile, current: pd.DataFrame, window: str)
     _require_columns(current, profile.features, window)
     rows: list[DriftStatistic] = []
     for feature in profile.features:
-        base = {
+        base: _FeatureComparison = {
             "window": window,
             "group": "feature",
             "subject": feature.name,
@@ -165,7 +179,7 @@ def require_known_features(names: Collection[str], known: Collection[str], param
 def monitored_features(
     categorical: Mapping[str, Sequence[str]],
     numeric: Sequence[str],
-    unseen_codes: Mapping[str, Collection],
+    unseen_codes: Mapping[str, Collection[Hashable]],
     excluded: Collection[str] = (),
     report_only: Collection[str] = (),
 ) -> list[MonitoredFeature]:

@@ -27,7 +27,7 @@ from adrank_pipelines.monitoring.significance import (
     mean_increase_p_value,
     two_proportion_p_value,
 )
-from adrank_pipelines.monitoring.statistics import DriftStatistic
+from adrank_pipelines.monitoring.statistics import ComparedWindows, DriftStatistic
 
 SCORE, LABEL = "pctr", "click"
 CTR_CHANGE, CALIBRATION_CHANGE, AUC_DROP, LOGLOSS_INCREASE = (
@@ -67,10 +67,10 @@ def scored_windows(
 def _row_logloss(frame: pd.DataFrame) -> np.ndarray:
     # -log p for a click and -log(1 - p) otherwise, i.e. log(1 + exp(-/+ logit p)).
     sign = 2.0 * frame[LABEL].to_numpy(dtype=np.float64) - 1.0
-    return np.logaddexp(0.0, -sign * logit(frame[SCORE].to_numpy()))
+    return np.asarray(np.logaddexp(0.0, -sign * logit(frame[SCORE].to_numpy())))
 
 
-def label_drift(reference: pd.DataFrame, current: pd.DataFrame, base: dict) -> DriftStatistic:
+def label_drift(reference: pd.DataFrame, current: pd.DataFrame, base: ComparedWindows) -> DriftStatistic:
     """Relative change of the click rate, with a two-proportion test."""
     clicks_ref, clicks_cur = float(reference[LABEL].sum()), float(current[LABEL].sum())
     ctr_ref, ctr_cur = clicks_ref / len(reference), clicks_cur / len(current)
@@ -86,7 +86,7 @@ def label_drift(reference: pd.DataFrame, current: pd.DataFrame, base: dict) -> D
     )
 
 
-def calibration_drift(baseline: pd.DataFrame, current: pd.DataFrame, base: dict) -> DriftStatistic:
+def calibration_drift(baseline: pd.DataFrame, current: pd.DataFrame, base: ComparedWindows) -> DriftStatistic:
     """Relative change of predicted / observed CTR against the validation day."""
     ratio_base = calibration_ratio(baseline[LABEL], baseline[SCORE])
     ratio_cur = calibration_ratio(current[LABEL], current[SCORE])
@@ -102,7 +102,7 @@ def calibration_drift(baseline: pd.DataFrame, current: pd.DataFrame, base: dict)
     )
 
 
-def performance_decay(baseline: pd.DataFrame, current: pd.DataFrame, base: dict) -> list[DriftStatistic]:
+def performance_decay(baseline: pd.DataFrame, current: pd.DataFrame, base: ComparedWindows) -> list[DriftStatistic]:
     """AUC drop and relative logloss increase against the validation day, with one-sided tests."""
     aucs, errors = [], []
     for frame in (baseline, current):
@@ -183,7 +183,7 @@ def model_drift(
     return rows
 
 
-def _base(window: str, reference_window: str, reference: pd.DataFrame, current: pd.DataFrame) -> dict:
+def _base(window: str, reference_window: str, reference: pd.DataFrame, current: pd.DataFrame) -> ComparedWindows:
     return {
         "window": window,
         "reference_window": reference_window,

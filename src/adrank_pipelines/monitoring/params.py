@@ -6,7 +6,7 @@ fails at start-up naming the parameter. Plain pydantic models, usable without Ke
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveInt, model_validator
 
@@ -75,13 +75,14 @@ class RuleParams(_StrictModel):
     performance: PerformanceThresholds = PerformanceThresholds()
 
     def thresholds(self, group: Group, subject: str, statistic: str) -> Thresholds:
+        # Looked up by name: every field of an override is Thresholds | None, of a group model Thresholds.
         override = self.feature_overrides.get(subject) if group == "feature" else None
         if override is not None and getattr(override, statistic) is not None:
-            return getattr(override, statistic)
+            return cast(Thresholds, getattr(override, statistic))
         rules = getattr(self, group)
         if statistic not in type(rules).model_fields:
             raise KeyError(f"no drift.rules.{group} thresholds for the statistic '{statistic}'")
-        return getattr(rules, statistic)
+        return cast(Thresholds, getattr(rules, statistic))
 
 
 class FeatureSelection(_StrictModel):

@@ -6,9 +6,11 @@ Built on ``matplotlib.figure.Figure`` (no pyplot state), like the CTR report's f
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -17,6 +19,11 @@ from adrank_pipelines.monitoring.alerts import ALERT, OK, WARN
 
 _SEVERITY_COLOURS = {OK: "tab:green", WARN: "tab:orange", ALERT: "tab:red"}
 _REPORT_ONLY_COLOUR = "lightgrey"
+
+
+class _LineStyle(TypedDict, total=False):
+    color: str
+    linestyle: str
 
 
 def _empty_figure(message: str) -> Figure:
@@ -68,7 +75,7 @@ def psi_bars(evaluated: pd.DataFrame, windows: Sequence[str], warn: float, alert
     return figure
 
 
-def _annotate_unseen(axes, evaluated: pd.DataFrame, window: str, features: list[str]) -> None:
+def _annotate_unseen(axes: Axes, evaluated: pd.DataFrame, window: str, features: list[str]) -> None:
     """Name the flagged unseen shares beside their features: PSI does not show values it has no bin for."""
     unseen = evaluated.loc[
         (evaluated["window"] == window)
@@ -79,7 +86,7 @@ def _annotate_unseen(axes, evaluated: pd.DataFrame, window: str, features: list[
     for row in unseen.itertuples():
         axes.annotate(
             f"+{row.value:.1%} unseen",
-            xy=(1, features.index(row.subject)),
+            xy=(1, features.index(str(row.subject))),
             xytext=(-3, 0),
             xycoords=("axes fraction", "data"),
             textcoords="offset points",
@@ -87,7 +94,7 @@ def _annotate_unseen(axes, evaluated: pd.DataFrame, window: str, features: list[
             va="center",
             fontsize="x-small",
             fontweight="bold",
-            color=_SEVERITY_COLOURS[row.severity],
+            color=_SEVERITY_COLOURS[str(row.severity)],
         )
 
 
@@ -104,10 +111,14 @@ def score_histograms(
     figure = Figure(figsize=(5.5 * len(currents), 4))
     for index, window in enumerate(currents, start=1):
         axes = figure.add_subplot(1, len(currents), index)
-        for name, style in ((reference, {"color": "grey", "linestyle": "--"}), (window, {"color": "tab:blue"})):
+        styles: tuple[tuple[str, _LineStyle], ...] = (
+            (reference, {"color": "grey", "linestyle": "--"}),
+            (window, {"color": "tab:blue"}),
+        )
+        for name, style in styles:
             axes.hist(
                 np.clip(scored[name][score], edges[0], edges[-1]),
-                bins=edges,
+                bins=edges.tolist(),
                 density=True,
                 histtype="step",
                 linewidth=1.5,

@@ -10,7 +10,7 @@ compared on the same bins and a shift cannot hide by moving the bin edges with i
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,10 +80,12 @@ class CategoricalBinning:
     known_values: pd.Index
     bin_of_known: np.ndarray
     n_bins: int
-    unseen_codes: frozenset
+    unseen_codes: frozenset[Hashable]
 
     @classmethod
-    def fit(cls, reference: pd.Series, max_categories: int, unseen_codes: Collection = ()) -> CategoricalBinning:
+    def fit(
+        cls, reference: pd.Series, max_categories: int, unseen_codes: Collection[Hashable] = ()
+    ) -> CategoricalBinning:
         unseen = frozenset(unseen_codes)
         frequencies = reference[~reference.isin(unseen)].value_counts(dropna=False, sort=False)
         # Most frequent first, ties by value, so the binning is the same whatever the row order.
@@ -101,7 +103,8 @@ class CategoricalBinning:
 
     def counts(self, values: pd.Series) -> tuple[np.ndarray, int]:
         """Rows per bin, and the number of rows whose value is unseen."""
-        position = self.known_values.get_indexer(values)
+        # pandas takes any list-like target (a Series keeps its own lookup path); pandas-stubs only an Index.
+        position = self.known_values.get_indexer(values)  # type: ignore[arg-type]  # stubs lack list-like targets
         if self.unseen_codes:
             position[values.isin(self.unseen_codes).to_numpy()] = -1
         known = position >= 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -32,7 +32,8 @@ def _feature_summary(features: pd.DataFrame) -> dict[str, Any]:
     flagged = features.loc[features["severity"] != OK]
     alerting, report_only = flagged.loc[flagged["alerting"]], flagged.loc[~flagged["alerting"]]
     psi = features.loc[features["alerting"] & (features["statistic"] == "psi")]
-    top = psi.loc[psi["value"].idxmax()] if len(psi) else None
+    # idxmax returns a label of psi's index, which .loc takes; pandas-stubs types it as any Hashable.
+    top = psi.loc[psi["value"].idxmax()] if len(psi) else None  # type: ignore[call-overload]  # stubs: Hashable label
     return {
         "monitored": int(features["subject"].nunique()),
         "flagged": [
@@ -67,7 +68,7 @@ def drift_report(
         model_rows = rows.loc[rows["group"] != "feature"]
         entry: dict[str, Any] = {"rows": int(rows["n_current"].max()), **recommendation["windows"][window]}
         for group, group_rows in model_rows.groupby("group", sort=False):
-            entry[group] = {row["statistic"]: _statistic_entry(row) for _, row in group_rows.iterrows()}
+            entry[str(group)] = {row["statistic"]: _statistic_entry(row) for _, row in group_rows.iterrows()}
         entry["features"] = _feature_summary(rows.loc[rows["group"] == "feature"])
         report_windows[window] = entry
     return {
@@ -90,6 +91,7 @@ def drift_metrics(evaluated: pd.DataFrame) -> dict[str, float]:
         if len(feature_psi):
             metrics[f"{window}_max_feature_psi"] = float(feature_psi.max())
         for row in rows.loc[rows["group"] != "feature"].itertuples(index=False):
-            if not math.isnan(row.value):
-                metrics[f"{window}_{row.group}_{row.statistic}"] = float(row.value)
+            value = cast(float, row.value)  # the statistics table's value column is float
+            if not math.isnan(value):
+                metrics[f"{window}_{row.group}_{row.statistic}"] = float(value)
     return metrics

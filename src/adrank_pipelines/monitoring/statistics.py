@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Literal
+from typing import Literal, TypedDict
 
 import pandas as pd
 
 Group = Literal["feature", "prediction", "label", "calibration", "performance"]
 
 NAN = float("nan")
+
+
+class ComparedWindows(TypedDict):
+    """The fields of a :class:`DriftStatistic` that name the two windows compared and their sizes."""
+
+    window: str
+    reference_window: str
+    n_reference: int
+    n_current: int
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ def _minmax(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
     _, sizes = _group_of_rows(starts, len(values))
     low = np.repeat(np.minimum.reduceat(values, starts), sizes)
     spread = np.repeat(np.maximum.reduceat(values, starts), sizes) - low
-    return np.divide(values - low, spread, out=np.zeros_like(values), where=spread > 0)
+    normalised: np.ndarray = np.divide(values - low, spread, out=np.zeros_like(values), where=spread > 0)
+    return normalised
 
 
 def _percentile_rank(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -67,7 +68,7 @@ def objective_scores(
 ) -> np.ndarray:
     """alpha * N(pCTR) + beta * N(pCVR) + gamma * N(bid x pCTR), N normalising within each request."""
     terms = ((params.alpha, pctr), (params.beta, pcvr), (params.gamma, revenue_term(bid, pctr)))
-    return sum(weight * normalise(term, starts, params.normalisation) for weight, term in terms)
+    return np.asarray(sum(weight * normalise(term, starts, params.normalisation) for weight, term in terms))
 
 
 def rank_within_groups(scores: np.ndarray, tie_breaker: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -23,6 +23,10 @@ class _StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _all_models() -> list[ModelName]:
+    return ["lightgbm", "transformer", "hybrid"]
+
+
 class CandidateParams(_StrictModel):
     """Which retrieved candidates are scored, for which slot, in batches of how many requests."""
 
@@ -55,7 +59,7 @@ class ScoringParams(_StrictModel):
     """Which models rank the candidates, and how their pCTR is calibrated."""
 
     # Each listed model's ranking is written; pCVR comes from the transformer whatever the list says.
-    models: list[ModelName] = Field(default_factory=lambda: ["lightgbm", "transformer", "hybrid"], min_length=1)
+    models: list[ModelName] = Field(default_factory=_all_models, min_length=1)
     # Post-hoc pCTR calibration of LightGBM and the transformer, fitted on their validation-day
     # predictions as ctr_training does; the hybrid's blend is calibrated by construction.
     calibration: CalibrationChoice = "platt"

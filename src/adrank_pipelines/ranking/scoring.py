@@ -108,5 +108,5 @@ class CandidateScorer:
             else:
                 raw["hybrid"] = predict_hybrid(self._hybrid, features, transformer)["pctr"].to_numpy()
             seconds["hybrid"] = time.perf_counter() - started
-        pctr = {name: self._calibrated(name, raw[name]) for name in self.models}
+        pctr: dict[str, np.ndarray] = {name: self._calibrated(name, raw[name]) for name in self.models}
         return CandidateScores(pctr=pctr, pcvr=transformer["pcvr"].to_numpy(), seconds=seconds)

@@ -97,5 +97,7 @@ def eligibility_groups(
             & ads["has_budget"].to_numpy()
             & _targeting_allows(ads, rules, first["country"], first["platform"])
         )
-        groups.append(EligibilityGroup(request_positions=positions, ad_ids=np.sort(ads["ad_id"].to_numpy()[eligible])))
+        groups.append(
+            EligibilityGroup(request_positions=np.asarray(positions), ad_ids=np.sort(ads["ad_id"].to_numpy()[eligible]))
+        )
     return groups

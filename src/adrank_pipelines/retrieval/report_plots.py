@@ -20,7 +20,8 @@ _PANELS = (
 
 
 def _structure(row: Mapping[str, Any]) -> str:
-    return row["factory"] + (" MIPS->L2" if row["mips_to_l2"] else "")
+    factory: str = row["factory"]
+    return factory + (" MIPS->L2" if row["mips_to_l2"] else "")
 
 
 def _setting(row: Mapping[str, Any]) -> str:

@@ -52,7 +52,8 @@ def is_member(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     if len(sorted_ids) == 0:
         return np.zeros(ids.shape, dtype=bool)
     positions = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
-    return sorted_ids[positions] == ids
+    member: np.ndarray = sorted_ids[positions] == ids
+    return member
 
 
 def inner_products(queries: np.ndarray, ad_ids: np.ndarray, ads: AdVectors) -> np.ndarray:

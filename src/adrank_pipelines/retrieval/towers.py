@@ -46,6 +46,8 @@ def ad_tower_vectors(
     """(ad ids, (n_ads, relevance_dim) float32 vectors) for every ad, in ``ad_features``' row order."""
     model = _two_tower(model)
     ads = prepare_ads(model, ad_features, text_embeddings)
+    if ads is None:
+        raise ValueError("the two-tower model built no ad inputs from ad_features: its ad tower cannot be run")
     ad_ids = ad_features["ad_id"].to_numpy(dtype=np.int64)
     rows = torch.from_numpy(ads.index.rows(ad_ids))
     vectors = [model.ad_vectors(ads.tensors, chunk) for chunk in torch.split(rows, batch_size)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -9,12 +11,13 @@ import pandera.pandas as pa
 WHOLE_TABLE = "(whole table)"
 
 
-def primary_key() -> pa.Field:
+# Any, like pa.Field itself: a model assigns the field to its typed column annotation (e.g. Series[np.int64]).
+def primary_key() -> Any:
     # Ids start at 1: 0 is the padding value of behaviour sequences.
     return pa.Field(ge=1, unique=True)
 
 
-def foreign_key() -> pa.Field:
+def foreign_key() -> Any:
     return pa.Field(ge=1)
 
 
@@ -28,5 +31,6 @@ class ContractModel(pa.DataFrameModel):
     # Table-wide checks are named after their method: pandera 0.35 drops the ``name=`` of a check
     # inherited by a second model. A name that starts with a column name judges that column.
     @pa.dataframe_check
+    @classmethod
     def has_at_least_one_row(cls, frame: pd.DataFrame) -> bool:
         return len(frame) > 0

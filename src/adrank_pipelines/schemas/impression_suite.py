@@ -74,7 +74,7 @@ def ctr_by_position(impressions: pd.DataFrame, min_impressions: int) -> pd.DataF
     if not {"position", "click"} <= set(impressions.columns):
         # The contract node names the missing column; an empty table keeps this report going.
         return pd.DataFrame({"position": [], "impressions": [], "ctr": []})
-    per_position = impressions.groupby("position", sort=True)["click"].agg(impressions="size", ctr="mean")
+    per_position = impressions.groupby("position", sort=True).agg(impressions=("click", "size"), ctr=("click", "mean"))
     return per_position[per_position["impressions"] >= min_impressions].reset_index()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+from typing import Any
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -33,7 +36,9 @@ def _group_failure_cases(
 ) -> list[ContractFailure]:
     cases = _name_judged_columns(schema, failure_cases)
     failures = []
-    for (column, check), group in cases.groupby(["column", "check"], sort=False):
+    for (column_key, check_key), group in cases.groupby(["column", "check"], sort=False):
+        # Both key columns hold text (see _name_judged_columns).
+        column, check = str(column_key), str(check_key)
         if check == _MISSING_COLUMN_CHECK:
             examples: tuple[str, ...] = (f"columns present: {list(frame.columns)}",)
         else:
@@ -67,7 +72,7 @@ def _judged_column(check: str, columns: list[str]) -> str:
     return max(judged, key=len, default=WHOLE_TABLE)
 
 
-def _describe_case(frame: pd.DataFrame, column: str, record: dict[str, object]) -> str:
+def _describe_case(frame: pd.DataFrame, column: str, record: Mapping[Hashable, Any]) -> str:
     """The offending row when pandera names one, else what pandera observed (e.g. the dtype)."""
     label = record["index"]
     if pd.notna(label) and label in frame.index:

@@ -57,8 +57,10 @@ class ServedContextSchema(ContractModel):
     platform: Series[str] = pa.Field(isin=PLATFORMS)
 
     @pa.dataframe_check
-    def hour_equals_hour_of_event_time(cls, frame: pd.DataFrame) -> Series[bool]:
-        return frame["hour"] == frame["event_time"].dt.hour
+    @classmethod
+    def hour_equals_hour_of_event_time(cls, frame: pd.DataFrame) -> pd.Series[bool]:
+        event_hour: pd.Series[int] = frame["event_time"].dt.hour
+        return frame["hour"] == event_hour
 
 
 class RequestsSchema(ServedContextSchema):
@@ -77,7 +79,8 @@ class ImpressionsSchema(ServedContextSchema):
     conversion: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
 
     @pa.dataframe_check
-    def conversion_at_most_click(cls, frame: pd.DataFrame) -> Series[bool]:
+    @classmethod
+    def conversion_at_most_click(cls, frame: pd.DataFrame) -> pd.Series[bool]:
         return frame["conversion"] <= frame["click"]
 
 
