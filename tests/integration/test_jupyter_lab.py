@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -58,13 +59,20 @@ def jupyter_lab(tmp_path: Path) -> Iterator[tuple[int, str]]:
         # JupyterLab refuses to run as root (CI containers) unless told it may.
         *(["--allow-root"] if os.geteuid() == 0 else []),
     ]
+    # A session of its own: `kedro jupyter lab` starts JupyterLab as a child, and both must stop.
     server = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
     try:
         yield _server_address(server)
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
 
