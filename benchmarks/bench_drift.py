@@ -7,6 +7,11 @@ fitted on the train days and scored on every window (the transformer needs ~10 m
 shift, the seeds on which every statistic the shift touches is flagged (warn or alert) in the drift
 window, and the flags on the clean test day (the target: no alert there, warnings at most).
 
+Null world (the quiet day): per --null-seeds seed, the same default-size world with its drift window
+drawn like the test day (no interest shift, no new-category ads, the base platform mix), the same
+baseline model and drift nodes; it records the alert- and warn-level flags on the test day and the
+drift window and the decision (the target: no alert-level flag, decision `none` or `watch`).
+
 Speed (on the first seed's model inputs): a 1M-row reference and a 1M-row current window drawn with
 replacement from the train days and the drift window, every monitored feature-spec column. Timed:
 fitting the reference profile plus comparing one window, median of --repeats, beside a
@@ -61,7 +66,7 @@ from adrank_pipelines.monitoring.params import DriftParams  # noqa: E402
 from adrank_pipelines.pipelines.drift import nodes  # noqa: E402
 
 
-def _parameters(env: str) -> DriftParams:
+def _project_parameters(env: str) -> dict:
     from kedro.config import OmegaConfigLoader
 
     from adrank_pipelines.settings import CONFIG_LOADER_ARGS
@@ -72,7 +77,26 @@ def _parameters(env: str) -> DriftParams:
         default_run_env=env,
         merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
     )
-    return DriftParams.model_validate({**loader["parameters"]["drift"], "model": "baseline"})
+    return loader["parameters"]
+
+
+def _parameters(env: str) -> DriftParams:
+    return DriftParams.model_validate({**_project_parameters(env)["drift"], "model": "baseline"})
+
+
+def null_world_overrides(env: str) -> dict[str, float]:
+    """`--params` that draw the drift window like the test day: no shift, no new ads, the base platform mix."""
+    platforms = _project_parameters(env)["marketplace"]["platforms"]
+    return {
+        "marketplace.drift.interest_multiplier": 1.0,
+        "marketplace.drift.new_category_ads": 0,
+        **{f"marketplace.drift.platform_shares.{name}": share for name, share in platforms.items()},
+    }
+
+
+def _machine_state() -> dict:
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    return {"commit": commit.stdout.strip(), "cores": os.cpu_count(), "load_average_1min": os.getloadavg()[0]}
 
 
 def _project_copy(workdir: Path) -> Path:
@@ -84,7 +108,8 @@ def _project_copy(workdir: Path) -> Path:
     return workdir
 
 
-def _simulate(project: Path, seed: int, env: str) -> float:
+def _simulate(project: Path, seed: int, env: str, overrides: dict[str, float] | None = None) -> float:
+    params = ",".join(f"{key}={value}" for key, value in {"marketplace.seed": seed, **(overrides or {})}.items())
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -97,7 +122,7 @@ def _simulate(project: Path, seed: int, env: str) -> float:
             "--pipelines",
             "ingest,validate,features",
             "--params",
-            f"marketplace.seed={seed}",
+            params,
         ],
         cwd=project,
         capture_output=True,
@@ -123,12 +148,27 @@ def _baseline_predictions(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
-def _evaluate(frames: dict[str, pd.DataFrame], spec: dict, params: DriftParams) -> pd.DataFrame:
+def _evaluate(frames: dict[str, pd.DataFrame], spec: dict, params: DriftParams) -> tuple[pd.DataFrame, dict]:
+    """Every statistic with its severity, and the retrain recommendation per window."""
     profile = nodes.fit_reference(frames["train"], spec, params)
     features = nodes.compute_feature_drift(profile, frames["test"], frames["drift"])
     model, _ = nodes.compute_model_drift(*(frames[s] for s in SPLITS), params, baseline=_baseline_predictions(frames))
-    evaluated, _, _ = nodes.evaluate_alert_rules(features, model, params)
-    return evaluated
+    evaluated, _, recommendation = nodes.evaluate_alert_rules(features, model, params)
+    return evaluated, recommendation
+
+
+def _null_world_result(seed: int, evaluated: pd.DataFrame, recommendation: dict, simulate_seconds: float) -> dict:
+    flags = evaluated.loc[evaluated["alerting"]]
+    windows = {}
+    for window, decision in recommendation["windows"].items():
+        in_window = flags.loc[flags["window"] == window]
+        named = in_window["group"] + ":" + in_window["subject"] + ":" + in_window["statistic"]
+        windows[window] = {
+            "alerts": named[in_window["severity"] == "alert"].tolist(),
+            "warnings": named[in_window["severity"] == "warn"].tolist(),
+            "decision": decision["decision"],
+        }
+    return {"seed": seed, "simulate_seconds": simulate_seconds, "windows": windows}
 
 
 def _seed_result(seed: int, evaluated: pd.DataFrame, simulate_seconds: float) -> dict:
@@ -261,6 +301,24 @@ def _markdown(report: dict) -> str:
             f"{len(s['test_warnings'])} {s['test_warnings'] or ''} | {s['drift_alerts']} |"
         )
     lines.append(f"\nSeeds with an alert on the test day: {sum(bool(s['test_alerts']) for s in seeds)} / {n}.")
+    if report["null_world"]:
+        lines += [
+            "",
+            "## Null world: the drift window drawn like the test day",
+            "",
+            f"Overrides: `{report['null_world_overrides']}`.",
+            "",
+            "| seed | window | alert-level flags | warn-level flags | decision |",
+            "|---|---|---|---|---|",
+        ]
+        for s in report["null_world"]:
+            for window, found in s["windows"].items():
+                lines.append(
+                    f"| {s['seed']} | {window} | {len(found['alerts'])} {found['alerts'] or ''} | "
+                    f"{len(found['warnings'])} {found['warnings'] or ''} | {found['decision']} |"
+                )
+        quiet = sum(all(not w["alerts"] for w in s["windows"].values()) for s in report["null_world"])
+        lines.append(f"\nSeeds without an alert-level flag in any window: {quiet} / {len(report['null_world'])}.")
     if "speed" in report:
         sp = report["speed"]
         lines += [
@@ -285,6 +343,7 @@ def _markdown(report: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--null-seeds", type=int, nargs="*", default=[1, 2, 3], help="seeds of the null world")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--speed-rows", type=int, default=1_000_000)
     parser.add_argument("--env", default="base", help="config environment of the simulated world (test: a smoke run)")
@@ -293,22 +352,33 @@ def main() -> None:
     report: dict = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "at_start": _machine_state(),
         "env": args.env,
         "repeats": args.repeats,
         "seeds": [],
+        "null_world_overrides": ",".join(f"{k}={v}" for k, v in null_world_overrides(args.env).items()),
+        "null_world": [],
     }
     for index, seed in enumerate(args.seeds):
         with tempfile.TemporaryDirectory(prefix="adrank-drift-bench-") as tmp:
             project = _project_copy(Path(tmp))
             seconds = _simulate(project, seed, args.env)
             frames, spec = _model_inputs(project)
-        report["seeds"].append(_seed_result(seed, _evaluate(frames, spec, params), seconds))
+        report["seeds"].append(_seed_result(seed, _evaluate(frames, spec, params)[0], seconds))
         print(
             json.dumps(report["seeds"][-1]["detected"]), "test alerts:", report["seeds"][-1]["test_alerts"], flush=True
         )
         if index == 0:
             report["speed"] = speed(frames, spec, params, args.repeats, args.speed_rows)
             print(json.dumps(report["speed"]), flush=True)
+    for seed in args.null_seeds:
+        with tempfile.TemporaryDirectory(prefix="adrank-drift-bench-null-") as tmp:
+            project = _project_copy(Path(tmp))
+            seconds = _simulate(project, seed, args.env, null_world_overrides(args.env))
+            frames, spec = _model_inputs(project)
+        report["null_world"].append(_null_world_result(seed, *_evaluate(frames, spec, params), seconds))
+        print("null world:", json.dumps(report["null_world"][-1]["windows"]), flush=True)
+    report["at_end"] = _machine_state()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "drift.json").write_text(json.dumps(report, indent=2))
     (RESULTS / "drift.md").write_text(_markdown(report))

@@ -9,6 +9,7 @@ of the control, from two full-traffic replays.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from adrank_pipelines.auction.book import Accounts, ReplayDay
 from adrank_pipelines.auction.config import AbTestParams, AuctionEvalParams
 from adrank_pipelines.auction.grid import replay
 from adrank_pipelines.auction.keys import lookup
-from adrank_pipelines.monitoring.ab_test import LiftEstimate, cuped, relative_lift, two_proportion_z_test, welch_t_test
+from adrank_pipelines.monitoring.ab_test import cuped, relative_lift, two_proportion_z_test, welch_t_test
 
 CONTROL, TREATMENT = 0, 1
 METRICS = ("clicks", "revenue")
@@ -82,55 +83,91 @@ def run_arms(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams, seed:
     )
 
 
-def true_lift(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams) -> dict[str, float]:
-    """Lift in expected clicks and revenue per user when every user gets the treatment model."""
+def true_lift(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams) -> dict[str, float | None]:
+    """Lift in expected clicks and revenue per user when every user gets the treatment model
+    (None where the control model earns none of it: a lift relative to zero is undefined)."""
     mechanism = auction.mechanisms[ab.mechanism]
     totals = {}
     for model in (ab.control_model, ab.treatment_model):
         log = replay(day, day.book(model), mechanism, auction)
         totals[model] = {"clicks": log.true_pctr.sum(), "revenue": (log.true_pctr * log.price).sum()}
+    control, treatment = totals[ab.control_model], totals[ab.treatment_model]
     return {
-        metric: float(totals[ab.treatment_model][metric] / totals[ab.control_model][metric] - 1.0) for metric in METRICS
+        metric: float(treatment[metric] / control[metric] - 1.0) if control[metric] > 0 else None for metric in METRICS
     }
 
 
-def _lift(values: np.ndarray, arm: np.ndarray, alpha: float) -> LiftEstimate:
-    return relative_lift(values[arm == CONTROL], values[arm == TREATMENT], alpha)
+def undefined_lift_reason(metric: str, control: np.ndarray, treatment: np.ndarray) -> str | None:
+    """Why a relative lift of ``metric`` cannot be estimated from these per-user values, or None if it can."""
+    if min(len(control), len(treatment)) < 2:
+        return f"an arm has fewer than 2 users ({len(control)} control, {len(treatment)} treatment)"
+    if control.mean() <= 0:
+        return f"the control arm has no {metric} (no ad won a click there): a lift relative to zero is undefined"
+    return None
+
+
+def _lift_entry(metric: str, values: np.ndarray, arm: np.ndarray, alpha: float) -> dict[str, Any]:
+    """The lift estimate as a dict, or its fields as None with the reason under ``undefined``."""
+    control, treatment = values[arm == CONTROL], values[arm == TREATMENT]
+    reason = undefined_lift_reason(metric, control, treatment)
+    if reason is None:
+        return relative_lift(control, treatment, alpha).as_dict()
+    undefined = dict.fromkeys(("lift", "ci_low", "ci_high", "p_value"))
+    means = {"control_mean": _mean_or_none(control), "treatment_mean": _mean_or_none(treatment)}
+    return {**means, **undefined, "n_control": len(control), "n_treatment": len(treatment), "undefined": reason}
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    return float(values.mean()) if len(values) else None
+
+
+def _covers(entry: Mapping[str, Any], truth: float | None) -> bool | None:
+    """Whether the interval holds the true lift; None when either is undefined."""
+    if truth is None or entry["lift"] is None:
+        return None
+    return bool(entry["ci_low"] <= truth <= entry["ci_high"])
+
+
+def _ctr_test(totals: ArmTotals, alpha: float) -> dict[str, Any]:
+    arm = totals.arm
+    trials = {side: int(totals.impressions[arm == side].sum()) for side in (CONTROL, TREATMENT)}
+    if min(trials.values()) == 0:
+        return {
+            "undefined": f"an arm was shown no ad (impressions: {trials[CONTROL]} control, {trials[TREATMENT]} treatment)"
+        }
+    return two_proportion_z_test(
+        int(totals.clicks[arm == CONTROL].sum()),
+        trials[CONTROL],
+        int(totals.clicks[arm == TREATMENT].sum()),
+        trials[TREATMENT],
+        alpha,
+    )
 
 
 def readout(
-    totals: ArmTotals, truth: dict[str, float], ab: AbTestParams, covariate: np.ndarray | None
+    totals: ArmTotals, truth: dict[str, float | None], ab: AbTestParams, covariate: np.ndarray | None
 ) -> dict[str, Any]:
     """Per-metric lift with interval and p-value beside the true lift; CTR by the two-proportion test."""
     arm = totals.arm
     metrics: dict[str, Any] = {}
     for name in METRICS:
         values = getattr(totals, name)
-        estimate = _lift(values, arm, ab.alpha)
-        welch = welch_t_test(values[arm == CONTROL], values[arm == TREATMENT])
-        entry = {
-            **estimate.as_dict(),
-            "true_lift": truth[name],
-            "interval_covers_true_lift": estimate.covers(truth[name]),
-            "welch_t_test": {"difference_per_user": welch.difference, "p_value": welch.p_value},
-        }
-        if covariate is not None:
-            adjusted, theta = cuped(values, covariate)
-            adjusted_estimate = _lift(adjusted, arm, ab.alpha)
-            entry["cuped"] = {
-                **adjusted_estimate.as_dict(),
-                "theta": theta,
-                "variance_reduction": float(1.0 - adjusted.var() / values.var()) if values.var() > 0 else 0.0,
-                "interval_covers_true_lift": adjusted_estimate.covers(truth[name]),
-            }
+        entry = {**_lift_entry(name, values, arm, ab.alpha), "true_lift": truth[name]}
+        entry["interval_covers_true_lift"] = _covers(entry, truth[name])
+        if entry["lift"] is not None:
+            welch = welch_t_test(values[arm == CONTROL], values[arm == TREATMENT])
+            entry["welch_t_test"] = {"difference_per_user": welch.difference, "p_value": welch.p_value}
+            if covariate is not None:
+                adjusted, theta = cuped(values, covariate)
+                adjusted_entry = _lift_entry(name, adjusted, arm, ab.alpha)
+                entry["cuped"] = {
+                    **adjusted_entry,
+                    "theta": theta,
+                    "variance_reduction": float(1.0 - adjusted.var() / values.var()) if values.var() > 0 else 0.0,
+                    "interval_covers_true_lift": _covers(adjusted_entry, truth[name]),
+                }
         metrics[f"{name}_per_user"] = entry
-    ctr = two_proportion_z_test(
-        int(totals.clicks[arm == CONTROL].sum()),
-        int(totals.impressions[arm == CONTROL].sum()),
-        int(totals.clicks[arm == TREATMENT].sum()),
-        int(totals.impressions[arm == TREATMENT].sum()),
-        ab.alpha,
-    )
+    ctr = _ctr_test(totals, ab.alpha)
     return {
         "design": {
             **ab.model_dump(),
@@ -149,4 +186,5 @@ def readout_metrics(result: dict[str, Any]) -> dict[str, dict[str, float]]:
         f"{metric}.{key}": {"value": float(entry[key]), "step": 0}
         for metric, entry in result["metrics"].items()
         for key in ("lift", "ci_low", "ci_high", "p_value", "true_lift")
+        if entry[key] is not None
     }

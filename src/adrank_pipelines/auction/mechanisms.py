@@ -7,6 +7,9 @@ bidder's pCTR times the slot's position discount (the separable click model).
 
 Prices per click follow from the ranking score: to keep its rank, the bidder in slot k needs a score
 of at least the next bidder's, i.e. a bid of ``score_next / (pCTR_k x quality_k)``.
+
+Exactly equal scores rank by column, the lower column first, in every mechanism: a tie gives the same
+winner whichever rule prices it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import numpy.typing as npt
 from adrank_pipelines.auction.config import MechanismKind, QualityScoreParams
 
 _ECPM_PER_CLICK_VALUE = 1000.0  # eCPM is the expected payment per thousand impressions
+_MULTI_SLOT = ("gsp", "vcg", "first_price")
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,11 @@ def eligible(
 def ranking_score(
     bid: npt.NDArray[np.float64], pctr: npt.NDArray[np.float64], quality: npt.NDArray[np.float64], allowed: np.ndarray
 ) -> np.ndarray:
-    """The ranking score in per-click money units (eCPM / 1000); -inf for bidders that may not enter."""
+    """The ranking score in per-click money units (eCPM / 1000); -inf for bidders that may not enter
+    and for a score that is not a number, which could neither be ranked nor priced."""
     score = np.multiply(bid, pctr)
     score *= quality  # in place: one temporary instead of three on the kernel's hot path
-    np.copyto(score, -np.inf, where=~allowed)
+    np.copyto(score, -np.inf, where=~allowed | np.isnan(score))
     return score
 
 
@@ -73,15 +78,21 @@ def _per_click(
     return np.minimum(np.maximum(needed, reserve), bid)
 
 
+def _unsold(n_auctions: int, n_slots: int) -> Allocation:
+    return Allocation(winner=np.full((n_auctions, n_slots), -1), price=np.zeros((n_auctions, n_slots)))
+
+
 def second_price(
     bid: np.ndarray, pctr: np.ndarray, quality: np.ndarray, allowed: np.ndarray, reserve: float
 ) -> Allocation:
     """Single-slot Vickrey auction with quality score: the highest eCPM wins and pays the least bid
     that would still win (the runner-up's score over its own pCTR x quality), at least the reserve,
-    at most its bid."""
+    at most its bid. Of exactly equal scores the lower column wins; with no bidder the slot stays empty."""
+    if bid.shape[1] == 0:
+        return _unsold(len(bid), 1)
     rows = np.arange(len(bid))
     score = ranking_score(bid, pctr, quality, allowed)
-    winner = score.argmax(axis=1)
+    winner = score.argmax(axis=1)  # the first of equal maxima: the lower column wins a tie
     top = score[rows, winner]
     score[rows, winner] = -np.inf
     runner_up = np.maximum(score.max(axis=1), 0.0)
@@ -90,17 +101,32 @@ def second_price(
     return Allocation(winner=np.where(has_winner, winner, -1)[:, None], price=np.where(has_winner, price, 0.0)[:, None])
 
 
+def _best_columns(score: np.ndarray, depth: int) -> np.ndarray:
+    """Per row, the ``depth`` columns first by (score descending, column ascending), in column order.
+
+    A partition alone would keep an arbitrary few of the columns tied at the cut; of those, the
+    lowest columns are kept here, as a full sort by (score, column) would.
+    """
+    cut = -np.partition(-score, depth - 1, axis=1)[:, depth - 1 : depth]  # each row's depth-th best score
+    above, at_cut = score > cut, score == cut
+    room = depth - above.sum(axis=1, keepdims=True)
+    chosen = above | (at_cut & (np.cumsum(at_cut, axis=1) <= room))
+    return np.nonzero(chosen)[1].reshape(len(score), depth)
+
+
 def rank_by_score(score: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``depth`` best columns of each row by score, best first, and their scores.
 
-    Rows with fewer than ``depth`` columns are padded with column -1 and score -inf.
+    Equal scores rank by column, the lower first. Rows with fewer than ``depth`` columns are padded
+    with column -1 and score -inf. Scores must not be NaN (:func:`ranking_score` gives none).
     """
     n_rows, n_columns = score.shape
     if n_columns > depth:
-        columns = np.argpartition(-score, depth - 1, axis=1)[:, :depth]
+        columns = _best_columns(score, depth)
     else:
         columns = np.broadcast_to(np.arange(n_columns), (n_rows, n_columns))
     scores = np.take_along_axis(score, columns, axis=1)
+    # Stable over columns in ascending order: of equal scores the lower column comes first.
     best_first = np.argsort(-scores, axis=1, kind="stable")
     columns = np.take_along_axis(columns, best_first, axis=1)
     scores = np.take_along_axis(scores, best_first, axis=1)
@@ -134,11 +160,16 @@ def clear(
     vcg: the externality the bidder imposes on those below it, per expected click
          (sum over j >= k of (d_j - d_{j+1}) x score_{j+1}, over d_k x pCTR_k x quality_k);
     first_price: the bid itself.
-    Every price is floored at the reserve and capped at the bid.
+    Every price is floored at the reserve and capped at the bid. Of exactly equal scores the lower
+    column takes the higher slot; with no bidder every slot stays empty.
     """
     if kind == "second_price":
         return second_price(bid, pctr, quality, allowed, reserve)
+    if kind not in _MULTI_SLOT:
+        raise ValueError(f"unknown multi-slot mechanism {kind!r}; expected gsp, vcg or first_price")
     n_columns = len(discounts)
+    if bid.shape[1] == 0:
+        return _unsold(len(bid), n_columns)
     rows = np.arange(len(bid))[:, None]
     score = ranking_score(bid, pctr, quality, allowed)
     order, ranked = rank_by_score(score, n_columns + 1)

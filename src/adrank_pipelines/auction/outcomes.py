@@ -57,18 +57,23 @@ def account_outcomes(log: ReplayLog, book: CandidateBook) -> pd.DataFrame:
 
 def _budget_bound(log: ReplayLog, book: CandidateBook, min_utilisation: float) -> tuple[np.ndarray, np.ndarray]:
     """Spend so far / budget per step of every bidding account [steps, accounts], and which accounts
-    are budget-bound (final utilisation >= ``min_utilisation``)."""
+    are budget-bound (final utilisation >= ``min_utilisation``).
+
+    An account without budget has no share (NaN) and is never budget-bound: it cannot serve at all.
+    """
     bidding = _bidding_accounts(book)
-    share = log.spend_by_step[:, bidding] / book.accounts.budget[bidding]
+    budget = book.accounts.budget[bidding]
+    share = np.full((len(log.spend_by_step), len(bidding)), np.nan)
+    np.divide(log.spend_by_step[:, bidding], budget, out=share, where=budget > 0)
     return share, share[-1] >= min_utilisation
 
 
 def pacing_curve(log: ReplayLog, book: CandidateBook, target: np.ndarray, min_utilisation: float) -> pd.DataFrame:
     """Cumulative spend / budget after every step, over all bidding accounts and over the
     budget-bound ones, beside the target."""
-    share, bound = _budget_bound(log, book, min_utilisation)
-    budget = book.accounts.budget[_bidding_accounts(book)]
-    spend = share * budget
+    _, bound = _budget_bound(log, book, min_utilisation)
+    bidding = _bidding_accounts(book)
+    budget, spend = book.accounts.budget[bidding], log.spend_by_step[:, bidding]
     return pd.DataFrame(
         {
             "step": np.arange(len(target)),

@@ -86,8 +86,13 @@ class PacingController:
         self.spend += np.bincount(account, weights=amount, minlength=len(self.spend))
 
     def end_step(self, step: int) -> None:
-        """Move each control toward the spend target: up when behind it, down when ahead."""
+        """Move each control toward the spend target: up when behind it, down when ahead.
+
+        An account without budget never serves (see :meth:`active`), so its control stays where it is.
+        """
         if self._params.kind == "none":
             return
-        shortfall = (self._target[step] * self.budget - self.spend) / self.budget
+        funded = self.budget > 0
+        shortfall = np.zeros_like(self.budget)
+        np.divide(self._target[step] * self.budget - self.spend, self.budget, out=shortfall, where=funded)
         self.control = np.clip(self.control * np.exp(self._params.gain * shortfall), self._params.min_control, 1.0)

@@ -81,8 +81,12 @@ def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
         rows.append((metric, entry))
         if "cuped" in entry:
             rows.append((f"{metric} (CUPED)", {**entry["cuped"], "true_lift": entry["true_lift"]}))
-    figure = Figure(figsize=(7, 1.2 + 0.8 * len(rows)))
+    undefined = [f"{label}: {entry['undefined']}" for label, entry in rows if entry["lift"] is None]
+    rows = [(label, entry) for label, entry in rows if entry["lift"] is not None]
+    figure = Figure(figsize=(7, 1.2 + 0.8 * max(len(rows), 1) + 0.3 * len(undefined)))
     axes = figure.add_subplot()
+    if undefined:
+        axes.text(0.5, 0.02, "\n".join(undefined), transform=axes.transAxes, ha="center", fontsize="small", wrap=True)
     for y, (_label, entry) in enumerate(rows):
         axes.errorbar(
             entry["lift"],
@@ -94,7 +98,7 @@ def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
             label="estimate" if y == 0 else None,
         )
         axes.plot(
-            entry["true_lift"],
+            np.nan if entry["true_lift"] is None else entry["true_lift"],
             y,
             marker="x",
             color="black",

@@ -28,6 +28,15 @@ from adrank_pipelines.models.ranker_config import EvaluationParams
 # when the validation day's ads are given, ads whose first impression is on the test day itself.
 ALL, COLD_START, NEW_ON_TEST_DAY = "all", "cold_start", "new_on_test_day"
 _EVALUATION_COLUMNS = ["impression_id", "user_id", "ad_id", "click", "is_cold_start_ad"]
+_EMPTY_SUBSET = {
+    ALL: "the test window has no impressions",
+    COLD_START: "no cold-start ads in the test window",
+    NEW_ON_TEST_DAY: "no ad was first shown on the test day",
+}
+_NO_CLICK = "no click in this subset: AUC, group AUC, normalised entropy and calibration ratio are undefined"
+_ALL_CLICKS = "every impression in this subset was clicked: AUC, group AUC and normalised entropy are undefined"
+_NO_USER_WITH_BOTH = "no user of this subset has both a click and a non-click"
+_ORACLE_NOT_ABOVE_BASELINE = "the oracle's AUC does not exceed the baseline's on this subset"
 
 
 def score_predictions(
@@ -83,6 +92,33 @@ def _subset_masks(scored: pd.DataFrame, ads_seen_before_test_day: Collection[int
     return masks
 
 
+def _is_undefined(value: float | int) -> bool:
+    return isinstance(value, float) and not np.isfinite(value)
+
+
+def _none_if_nan(value: float | int) -> float | int | None:
+    return None if _is_undefined(value) else value
+
+
+def _undefined_reasons(
+    subset: str, rows: int, clicks: int, metrics: Mapping[str, Mapping[str, float | int]], headroom: Mapping[str, float]
+) -> dict[str, str]:
+    """Why each metric that is undefined (NaN) for some model of this subset is undefined."""
+    if rows == 0:
+        whole_subset = _EMPTY_SUBSET[subset]
+    elif clicks == 0:
+        whole_subset = _NO_CLICK
+    elif clicks == rows:
+        whole_subset = _ALL_CLICKS
+    else:
+        whole_subset = ""
+    undefined = {name for values in metrics.values() for name, value in values.items() if _is_undefined(value)}
+    reasons = {name: whole_subset or (_NO_USER_WITH_BOTH if name == "group_auc" else "") for name in undefined}
+    if any(_is_undefined(value) for value in headroom.values()):
+        reasons["headroom_captured"] = whole_subset or _ORACLE_NOT_ABOVE_BASELINE
+    return {name: reason for name, reason in sorted(reasons.items()) if reason}
+
+
 def evaluation_report(
     test: pd.DataFrame,
     truth_impressions: pd.DataFrame,
@@ -97,7 +133,9 @@ def evaluation_report(
     ``truth_impressions``: impression_id, true_pctr; ``baseline`` and each of ``models``: impression_id,
     pctr. ``ads_seen_before_test_day`` (ad ids of the train and valid days) adds the subset of ads
     first shown on the test day. Keys: ``subsets`` -> subset -> {rows, clicks, ctr, metrics: {model:
-    {...}}, headroom_captured: {model: x}}, ``reliability`` -> model -> bins on all rows, ``params``.
+    {...}}, headroom_captured: {model: x}, undefined: {metric: reason}}, ``reliability`` -> model -> bins
+    on all rows, ``params``. A metric a subset cannot define (an empty subset, a single class) is None,
+    and ``undefined`` says why.
     """
     clashing = {params.baseline_name, params.oracle_name} & set(models)
     if clashing:
@@ -111,14 +149,18 @@ def evaluation_report(
         labels, users = rows["click"].to_numpy(dtype=np.float64), rows["user_id"].to_numpy()
         metrics = {name: score_predictions(labels, rows[name].to_numpy(), users, params) for name in names}
         baseline_auc, oracle_auc = metrics[params.baseline_name]["auc"], metrics[params.oracle_name]["auc"]
+        headroom = {name: headroom_captured(metrics[name]["auc"], baseline_auc, oracle_auc) for name in models}
+        rows_in_subset, clicks = int(mask.sum()), int(labels.sum())
         subsets[subset] = {
-            "rows": int(mask.sum()),
-            "clicks": int(labels.sum()),
-            "ctr": float(labels.mean()) if labels.size else float("nan"),
-            "metrics": metrics,
-            "headroom_captured": {
-                name: headroom_captured(metrics[name]["auc"], baseline_auc, oracle_auc) for name in models
+            "rows": rows_in_subset,
+            "clicks": clicks,
+            "ctr": float(labels.mean()) if labels.size else None,
+            "metrics": {
+                name: {metric: _none_if_nan(value) for metric, value in values.items()}
+                for name, values in metrics.items()
             },
+            "headroom_captured": {name: _none_if_nan(value) for name, value in headroom.items()},
+            "undefined": _undefined_reasons(subset, rows_in_subset, clicks, metrics, headroom),
         }
     labels = scored["click"].to_numpy(dtype=np.float64)
     reliability = {
@@ -130,13 +172,13 @@ def evaluation_report(
 
 def mlflow_metrics(report: Mapping[str, Any]) -> dict[str, float]:
     """The report's numbers as a flat dict: ``test_auc_lightgbm``, ``test_cold_start_ece_oracle``,
-    ``test_headroom_captured_lightgbm``, ... (NaN metrics are left out: MLflow cannot chart them)."""
-    flat: dict[str, float] = {}
+    ``test_headroom_captured_lightgbm``, ... (undefined metrics are left out: MLflow cannot chart them)."""
+    flat: dict[str, float | None] = {}
     for subset, block in report["subsets"].items():
         prefix = "test_" if subset == ALL else f"test_{subset}_"
         for model, metrics in block["metrics"].items():
             for metric, value in metrics.items():
-                flat[f"{prefix}{metric}_{model}"] = float(value)
+                flat[f"{prefix}{metric}_{model}"] = value
         for model, value in block["headroom_captured"].items():
-            flat[f"{prefix}headroom_captured_{model}"] = float(value)
-    return {name: value for name, value in flat.items() if np.isfinite(value)}
+            flat[f"{prefix}headroom_captured_{model}"] = value
+    return {name: float(value) for name, value in flat.items() if value is not None}

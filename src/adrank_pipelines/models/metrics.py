@@ -2,7 +2,8 @@
 and calibration (predicted / observed ratio, expected calibration error, reliability bins).
 
 Every function takes plain arrays (labels in {0, 1}, probabilities in [0, 1]) and is vectorised, so
-the whole test day is scored in a few numpy passes.
+the whole test day is scored in a few numpy passes. A metric that is undefined on its input (no rows,
+a single class where it compares classes) is NaN, which reports turn into a null with a reason.
 """
 
 from __future__ import annotations
@@ -50,42 +51,74 @@ def auc(labels: ArrayLike, scores: ArrayLike) -> float:
     return float(roc_auc_score(y, np.asarray(scores, dtype=np.float64).ravel()))
 
 
+def _has_both_classes(y: np.ndarray) -> bool:
+    return bool(y.size) and bool(y.min() != y.max())
+
+
 def logloss(labels: ArrayLike, probabilities: ArrayLike) -> float:
-    """Mean binary cross-entropy in nats."""
+    """Mean binary cross-entropy in nats; NaN on zero rows."""
     y, p = _as_labels(labels), _as_probabilities(probabilities)
+    if y.size == 0:
+        return float("nan")
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 def base_rate_entropy(labels: ArrayLike) -> float:
-    """Logloss of always predicting the observed click rate: the denominator of NE."""
+    """Logloss of always predicting the observed click rate: the denominator of NE; NaN on zero rows."""
     y = _as_labels(labels)
+    if y.size == 0:
+        return float("nan")
     return logloss(y, np.full(y.shape, y.mean()))
 
 
 def normalized_entropy(labels: ArrayLike, probabilities: ArrayLike) -> float:
-    """Logloss divided by the entropy of the base rate (He et al., 2014): 1 is no better than the base rate."""
+    """Logloss divided by the entropy of the base rate (He et al., 2014): 1 is no better than the base rate.
+
+    NaN on zero rows or a single class: the base rate's entropy is 0 there (only the probability
+    clipping keeps it from being exactly 0), so the ratio would be a meaningless huge number.
+    """
+    if not _has_both_classes(_as_labels(labels)):
+        return float("nan")
     return logloss(labels, probabilities) / base_rate_entropy(labels)
 
 
 def calibration_ratio(labels: ArrayLike, probabilities: ArrayLike) -> float:
-    """Mean predicted CTR / observed CTR; 1 is calibrated on average, above 1 over-predicts."""
-    return float(np.mean(np.asarray(probabilities, dtype=np.float64)) / np.mean(_as_labels(labels)))
+    """Mean predicted CTR / observed CTR; 1 is calibrated on average, above 1 over-predicts.
+
+    NaN on zero rows or without a click: there is no observed rate to compare with.
+    """
+    y = _as_labels(labels)
+    observed = float(y.mean()) if y.size else 0.0
+    if observed == 0.0:
+        return float("nan")
+    return float(np.mean(np.asarray(probabilities, dtype=np.float64)) / observed)
 
 
 def _bin_index(probabilities: np.ndarray, n_bins: int, binning: Binning) -> np.ndarray:
     if binning == "equal_width":
         return np.minimum((probabilities * n_bins).astype(np.int64), n_bins - 1)
     # Equal mass: rank the rows by prediction and cut the ranking into n_bins near-equal runs, so
-    # every bin has enough rows even where predictions crowd near the base rate.
+    # every bin has enough rows even where predictions crowd near the base rate. Equal predictions
+    # take the rank of the first of them: a run of ties split over two bins would make the bins
+    # (and the ECE) depend on row order, and show one prediction as two points of the diagram.
+    order = np.argsort(probabilities, kind="stable")
+    ordered = probabilities[order]
+    positions = np.arange(probabilities.size)
+    starts_run = np.ones(probabilities.size, dtype=bool)
+    starts_run[1:] = ordered[1:] != ordered[:-1]
     ranks = np.empty(probabilities.size, dtype=np.int64)
-    ranks[np.argsort(probabilities, kind="stable")] = np.arange(probabilities.size)
+    ranks[order] = np.maximum.accumulate(np.where(starts_run, positions, 0))
     return ranks * n_bins // max(probabilities.size, 1)
 
 
 def reliability_bins(
     labels: ArrayLike, probabilities: ArrayLike, n_bins: int = 20, binning: Binning = "equal_mass"
 ) -> pd.DataFrame:
-    """Per non-empty bin: rows, mean predicted probability and observed click rate."""
+    """Per non-empty bin: rows, mean predicted probability and observed click rate (no rows on no input).
+
+    Equal-mass bins keep equal predictions together, so a bin can hold more than its share of rows
+    and the bins after a large run of ties can be empty (and left out).
+    """
     y = _as_labels(labels)
     p = np.asarray(probabilities, dtype=np.float64).ravel()
     bins = _bin_index(p, n_bins, binning)
@@ -104,8 +137,10 @@ def reliability_bins(
 def expected_calibration_error(
     labels: ArrayLike, probabilities: ArrayLike, n_bins: int = 20, binning: Binning = "equal_mass"
 ) -> float:
-    """Row-weighted mean over bins of |mean predicted - observed rate|."""
+    """Row-weighted mean over bins of |mean predicted - observed rate|; NaN on zero rows."""
     bins = reliability_bins(labels, probabilities, n_bins, binning)
+    if bins.empty:
+        return float("nan")
     gaps = (bins["mean_predicted"] - bins["observed_rate"]).abs()
     return float(np.average(gaps, weights=bins["count"]))
 

@@ -65,9 +65,12 @@ def auc_bars(report: Mapping[str, Any]) -> Figure:
             for i, name in enumerate(names)
         ]
         bars = axes.bar(names, np.nan_to_num(aucs, nan=0.5), color=colours)
-        axes.bar_label(bars, labels=[f"{value:.3f}" for value in aucs], fontsize="small")
+        axes.bar_label(
+            bars, labels=[f"{value:.3f}" if np.isfinite(value) else "undefined" for value in aucs], fontsize="small"
+        )
         for reference, style in ((params["oracle_name"], "--"), (params["baseline_name"], ":")):
-            axes.axhline(metrics[reference]["auc"], color="black", linestyle=style, linewidth=1, label=reference)
+            if metrics[reference]["auc"] is not None:
+                axes.axhline(metrics[reference]["auc"], color="black", linestyle=style, linewidth=1, label=reference)
         finite = aucs[np.isfinite(aucs)]
         floor = max(0.5, float(finite.min()) - 0.03) if finite.size else 0.5
         axes.set(ylim=(floor, 1.0 if not finite.size else min(1.0, float(finite.max()) + 0.04)), ylabel="AUC")

@@ -50,11 +50,21 @@ def apply_rules(statistics: pd.DataFrame, rules: RuleParams) -> pd.DataFrame:
 
 
 def alert_table(evaluated: pd.DataFrame) -> pd.DataFrame:
-    """Flagged rows of alerting statistics, alerts first, then by window and by how far past the threshold."""
-    flagged = evaluated.loc[evaluated["alerting"] & (evaluated["severity"] != OK)]
-    order = flagged.assign(
-        _rank=-flagged["severity"].map(SEVERITY_ORDER), _excess=-(flagged["value"] / flagged["alert_threshold"])
-    ).sort_values(["_rank", "window", "_excess"], kind="stable")
+    """Flagged rows of alerting statistics, alerts first, then by window and by how far past the threshold.
+
+    No flagged row (or no row at all) gives an empty table with the columns of ``evaluated``.
+    """
+    flagged = evaluated.loc[evaluated["alerting"].to_numpy(dtype=bool) & (evaluated["severity"] != OK).to_numpy()]
+    # Sort keys as float arrays: on zero rows pandas keeps the mapped severities a string column,
+    # which cannot be negated.
+    severity_rank = np.array([SEVERITY_ORDER[severity] for severity in flagged["severity"]], dtype=np.float64)
+    value = flagged["value"].to_numpy(dtype=np.float64)
+    alert_threshold = flagged["alert_threshold"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        excess = value / alert_threshold
+    order = flagged.assign(_rank=-severity_rank, _excess=-excess).sort_values(
+        ["_rank", "window", "_excess"], kind="stable"
+    )
     return order.drop(columns=["_rank", "_excess"]).reset_index(drop=True)
 
 

@@ -87,7 +87,8 @@ def label_drift(reference: pd.DataFrame, current: pd.DataFrame, base: ComparedWi
 
 
 def calibration_drift(baseline: pd.DataFrame, current: pd.DataFrame, base: ComparedWindows) -> DriftStatistic:
-    """Relative change of predicted / observed CTR against the validation day."""
+    """Relative change of predicted / observed CTR against the validation day; NaN when the baseline
+    has no ratio to compare with (no click, or predictions all 0)."""
     ratio_base = calibration_ratio(baseline[LABEL], baseline[SCORE])
     ratio_cur = calibration_ratio(current[LABEL], current[SCORE])
     return DriftStatistic(
@@ -95,7 +96,7 @@ def calibration_drift(baseline: pd.DataFrame, current: pd.DataFrame, base: Compa
         group="calibration",
         subject=SCORE,
         statistic=CALIBRATION_CHANGE,
-        value=abs(ratio_cur / ratio_base - 1.0),
+        value=abs(ratio_cur / ratio_base - 1.0) if ratio_base > 0 else float("nan"),
         reference_value=ratio_base,
         current_value=ratio_cur,
         p_value=calibration_ratio_p_value(baseline[LABEL].sum(), ratio_base, current[LABEL].sum(), ratio_cur),

@@ -30,11 +30,20 @@ def shares(counts: ArrayLike) -> np.ndarray:
 def population_stability_index(
     reference_counts: ArrayLike, current_counts: ArrayLike, share_floor: float = DEFAULT_SHARE_FLOOR
 ) -> float:
-    """PSI between two histograms over the same bins (counts or shares); 0 for identical distributions."""
-    reference = np.maximum(shares(reference_counts), share_floor)
-    current = np.maximum(shares(current_counts), share_floor)
-    if reference.shape != current.shape:
-        raise ValueError(f"PSI needs the same bins in both windows, got {reference.shape} and {current.shape}")
+    """PSI between two histograms over the same bins (counts or shares); 0 for identical distributions.
+
+    NaN when either histogram holds no rows (an empty window, or one whose every value fell in no
+    bin): there is no distribution to compare, and the floors alone would make up a large PSI.
+    """
+    reference_shares, current_shares = shares(reference_counts), shares(current_counts)
+    if reference_shares.shape != current_shares.shape:
+        raise ValueError(
+            f"PSI needs the same bins in both windows, got {reference_shares.shape} and {current_shares.shape}"
+        )
+    if not (reference_shares.any() and current_shares.any()):
+        return float("nan")
+    reference = np.maximum(reference_shares, share_floor)
+    current = np.maximum(current_shares, share_floor)
     return float(np.sum((current - reference) * np.log(current / reference)))
 
 
@@ -72,6 +81,8 @@ class NumericBinning:
 class CategoricalBinning:
     """The reference's most frequent values each get a bin; its other known values share one more.
 
+    A missing value (None / NaN) is a value like any other: it gets a bin when it is frequent enough.
+
     Values never seen in the reference, and values named in ``unseen_codes`` (an out-of-vocabulary
     index, say), fall in no bin: they are counted apart as the unseen share, so PSI measures the mix
     of known values and novelty is measured (and alerted on) on its own.
@@ -88,9 +99,10 @@ class CategoricalBinning:
     ) -> CategoricalBinning:
         unseen = frozenset(unseen_codes)
         frequencies = reference[~reference.isin(unseen)].value_counts(dropna=False, sort=False)
-        # Most frequent first, ties by value, so the binning is the same whatever the row order.
-        order = np.lexsort((frequencies.index.to_numpy(), -frequencies.to_numpy()))
-        known = frequencies.index[order]
+        # Most frequent first, ties by value, so the binning is the same whatever the row order. pandas
+        # sorts the values with a missing value last: numpy cannot order a string beside a NaN.
+        by_value = frequencies.sort_index(kind="stable", na_position="last")
+        known = by_value.sort_values(ascending=False, kind="stable").index
         rank = np.arange(known.size)
         n_top = min(max_categories, known.size)
         has_other = known.size > n_top

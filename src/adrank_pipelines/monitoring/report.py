@@ -31,7 +31,8 @@ def _statistic_entry(row: pd.Series) -> dict[str, Any]:
 def _feature_summary(features: pd.DataFrame) -> dict[str, Any]:
     flagged = features.loc[features["severity"] != OK]
     alerting, report_only = flagged.loc[flagged["alerting"]], flagged.loc[~flagged["alerting"]]
-    psi = features.loc[features["alerting"] & (features["statistic"] == "psi")]
+    # A PSI is NaN where the window had no value in any bin: it cannot be the largest.
+    psi = features.loc[features["alerting"] & (features["statistic"] == "psi") & features["value"].notna()]
     # idxmax returns a label of psi's index, which .loc takes; pandas-stubs types it as any Hashable.
     top = psi.loc[psi["value"].idxmax()] if len(psi) else None  # type: ignore[call-overload]  # stubs: Hashable label
     return {
@@ -59,14 +60,18 @@ def drift_report(
     windows: Sequence[str],
     settings: dict[str, Any],
 ) -> dict[str, Any]:
-    """Per window: rows, decision, every model-level statistic and the flagged features."""
+    """Per window: rows, decision and what it means in words, every model-level statistic and the flagged
+    features; windows without rows are listed under ``absent_windows`` with the reason."""
     report_windows: dict[str, Any] = {}
+    absent: dict[str, str] = {}
     for window in windows:
         rows = evaluated.loc[evaluated["window"] == window]
         if rows.empty:
+            absent[window] = "the window has no rows: nothing to compare with the reference"
             continue
         model_rows = rows.loc[rows["group"] != "feature"]
-        entry: dict[str, Any] = {"rows": int(rows["n_current"].max()), **recommendation["windows"][window]}
+        decision = recommendation["windows"][window]
+        entry: dict[str, Any] = {"rows": int(rows["n_current"].max()), **decision, "summary": _summary(decision)}
         for group, group_rows in model_rows.groupby("group", sort=False):
             entry[str(group)] = {row["statistic"]: _statistic_entry(row) for _, row in group_rows.iterrows()}
         entry["features"] = _feature_summary(rows.loc[rows["group"] == "feature"])
@@ -76,8 +81,15 @@ def drift_report(
         "recommendation": recommendation["recommendation"],
         "based_on_window": recommendation["based_on_window"],
         "windows": report_windows,
+        "absent_windows": absent,
         "settings": settings,
     }
+
+
+def _summary(decision: dict[str, Any]) -> str:
+    if decision["alerts"] == 0 and decision["warnings"] == 0:
+        return "nothing flagged: every alerting statistic is below its warn threshold or not significant"
+    return f"{decision['alerts']} alert(s) and {decision['warnings']} warning(s): decision {decision['decision']}"
 
 
 def drift_metrics(evaluated: pd.DataFrame) -> dict[str, float]:

@@ -31,9 +31,10 @@ def calibration_ratio_p_value(clicks_a: float, ratio_a: float, clicks_b: float, 
     """Two-sided test that two predicted/observed ratios are equal.
 
     The ratio's noise is that of the click count (Poisson: the variance of log(clicks) is about
-    1 / clicks); the summed predictions of many rows barely move.
+    1 / clicks); the summed predictions of many rows barely move. NaN without clicks or without a
+    positive ratio on either side (its logarithm is undefined).
     """
-    if min(clicks_a, clicks_b) <= 0:
+    if not (clicks_a > 0 and clicks_b > 0 and ratio_a > 0 and ratio_b > 0):
         return float("nan")
     z = (np.log(ratio_b) - np.log(ratio_a)) / np.sqrt(1.0 / clicks_a + 1.0 / clicks_b)
     return _p_value(float(z), two_sided=True)

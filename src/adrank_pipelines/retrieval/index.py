@@ -75,7 +75,8 @@ def _zero_padding(dim: int) -> faiss.LinearTransform:
 
 def _l2_reduced(factory: str, vectors: np.ndarray, ad_ids: np.ndarray) -> faiss.Index:
     squared_norms = np.square(vectors, dtype=np.float64).sum(axis=1)
-    lift = np.sqrt(np.maximum(squared_norms.max() - squared_norms, 0.0))
+    # initial=0: an index over no ads is still an index (that finds nothing).
+    lift = np.sqrt(np.maximum(squared_norms.max(initial=0.0) - squared_norms, 0.0))
     inner = _id_mapped(factory, vectors.shape[1] + 1, faiss.METRIC_L2)
     _fill(inner, np.hstack([vectors, lift[:, None]]).astype(np.float32), ad_ids)
     # The ads were added lifted, past the padding; the wrapper only pads queries.
@@ -128,6 +129,12 @@ def search(index: faiss.Index, queries: np.ndarray, k: int) -> tuple[np.ndarray,
 
     The distances are the index's own: inner products, L2 distances for ``mips_to_l2`` indexes,
     approximations for quantised codes.
-    :func:`adrank_pipelines.retrieval.retrieve.inner_products` gives exact scores.
+    :func:`adrank_pipelines.retrieval.retrieve.inner_products` gives exact scores. With ``k`` 0 or an
+    empty index both are (n_queries, 0).
     """
-    return index.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, index.ntotal))
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    depth = min(k, index.ntotal)
+    if depth <= 0:
+        # FAISS asserts on a search for no neighbours.
+        return np.zeros((len(queries), 0), dtype=np.float32), np.zeros((len(queries), 0), dtype=np.int64)
+    return index.search(queries, depth)

@@ -59,6 +59,8 @@ def is_member(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
 def inner_products(queries: np.ndarray, ad_ids: np.ndarray, ads: AdVectors) -> np.ndarray:
     """(n, k) float32 exact ``query . ad`` for an (n, k) id matrix; -inf where the id is ``MISSING``."""
     found = ad_ids != MISSING
+    if not found.any():
+        return np.full(ad_ids.shape, -np.inf, dtype=np.float32)
     rows = ads.rows(np.where(found, ad_ids, ads.ad_ids[0]))
     scores = np.empty(ad_ids.shape, dtype=np.float32)
     # A few hundred queries at a time: the gathered (queries, k, d) vectors stay small.
@@ -69,9 +71,11 @@ def inner_products(queries: np.ndarray, ad_ids: np.ndarray, ads: AdVectors) -> n
 
 
 def _kept_first(ad_ids: np.ndarray, keep: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the first ``k`` kept ids in their original (best-first) order, ``MISSING`` after them."""
+    """Per row, the first ``k`` kept ids in their original (best-first) order, ``MISSING`` after them
+    (k columns, however few ids the search returned)."""
     order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
-    return np.where(np.take_along_axis(keep, order, axis=1), np.take_along_axis(ad_ids, order, axis=1), MISSING)
+    kept = np.where(np.take_along_axis(keep, order, axis=1), np.take_along_axis(ad_ids, order, axis=1), MISSING)
+    return np.pad(kept, ((0, 0), (0, k - kept.shape[1])), constant_values=MISSING)
 
 
 def retrieve_eligible(
@@ -79,7 +83,9 @@ def retrieve_eligible(
 ) -> Retrieved:
     """The best ``k`` ads of sorted ``eligible_ids`` for each query, with exact search as the fallback.
 
-    Scores are exact inner products of the indexed vectors, whatever the index approximates.
+    Scores are exact inner products of the indexed vectors, whatever the index approximates. Always
+    (n_queries, k): with fewer than ``k`` eligible indexed ads each row ends in ``MISSING`` ids
+    scored -inf, never another ad.
     """
     eligible = is_member(ads.ad_ids, eligible_ids)
     target = min(k, int(eligible.sum()))

@@ -21,12 +21,16 @@ def foreign_key() -> Any:
     return pa.Field(ge=1)
 
 
-class ContractModel(pa.DataFrameModel):
-    """Base of the raw-table contracts."""
+class TableContract(pa.DataFrameModel):
+    """Base of the raw-table contracts: the column rules only, so an empty table may pass."""
 
     class Config:
         strict = False  # a user's own logs may carry extra columns; downstream reads named ones
         coerce = False  # a wrong dtype is a breach of contract, never silently repaired
+
+
+class ContractModel(TableContract):
+    """A raw-table contract whose table must hold at least one row."""
 
     # Table-wide checks are named after their method: pandera 0.35 drops the ``name=`` of a check
     # inherited by a second model. A name that starts with a column name judges that column.

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
-from adrank_pipelines.schemas.contract_model import WHOLE_TABLE, ContractModel
+from adrank_pipelines.schemas.contract_model import WHOLE_TABLE, TableContract
 from adrank_pipelines.schemas.failures import ContractFailure, describe_row
 
 # pandera's name for the "column is missing" check, and the prefix of its dtype checks.
@@ -17,7 +17,7 @@ _DTYPE_CHECK_PREFIX = "dtype("
 
 
 def contract_failures(
-    dataset: str, frame: pd.DataFrame, schema: type[ContractModel], max_examples: int
+    dataset: str, frame: pd.DataFrame, schema: type[TableContract], max_examples: int
 ) -> list[ContractFailure]:
     """Every failed check of ``schema`` on ``frame``, grouped per (column, check)."""
     try:
@@ -30,7 +30,7 @@ def contract_failures(
 def _group_failure_cases(
     dataset: str,
     frame: pd.DataFrame,
-    schema: type[ContractModel],
+    schema: type[TableContract],
     failure_cases: pd.DataFrame,
     max_examples: int,
 ) -> list[ContractFailure]:
@@ -49,7 +49,7 @@ def _group_failure_cases(
     return failures
 
 
-def _name_judged_columns(schema: type[ContractModel], failure_cases: pd.DataFrame) -> pd.DataFrame:
+def _name_judged_columns(schema: type[TableContract], failure_cases: pd.DataFrame) -> pd.DataFrame:
     """One case per (column judged, check, row).
 
     pandera files a missing column under the schema with the column's name as its failure case,

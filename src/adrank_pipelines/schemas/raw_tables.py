@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from adrank_pipelines.schemas.contract_model import ContractModel, foreign_key, primary_key
+from adrank_pipelines.schemas.contract_model import ContractModel, TableContract, foreign_key, primary_key
 
 PLATFORMS = ("ios", "android", "web")
 PLACEMENTS = ("feed", "sidebar", "search", "video")
@@ -84,15 +84,19 @@ class ImpressionsSchema(ServedContextSchema):
         return frame["conversion"] <= frame["click"]
 
 
-class UserEventsSchema(ContractModel):
-    """Organic (non-ad) views; they may predate the ad log, so they carry no ``day``."""
+class UserEventsSchema(TableContract):
+    """Organic (non-ad) views; they may predate the ad log, so they carry no ``day``.
+
+    The log may be empty: many ad platforms have no organic browsing data. The behaviour sequences
+    then hold ad events only and the browsing affinity is 0 (README, "No browsing log").
+    """
 
     user_id: Series[np.int64] = foreign_key()
     event_time: Series[pd.Timestamp]
     category: Series[str] = pa.Field(str_length={"min_value": 1})
 
 
-RAW_TABLE_SCHEMAS: dict[str, type[ContractModel]] = {
+RAW_TABLE_SCHEMAS: dict[str, type[TableContract]] = {
     "users": UsersSchema,
     "advertisers": AdvertisersSchema,
     "ads": AdsSchema,

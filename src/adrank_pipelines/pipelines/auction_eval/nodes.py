@@ -122,14 +122,17 @@ def run_ab_test(
     covariate = pre_period_clicks(impressions, position_effects["evaluation_day"], totals.user_id) if ab.cuped else None
     result = readout(totals, true_lift(day, auction, ab), ab, covariate)
     clicks = result["metrics"]["clicks_per_user"]
-    logger.info(
-        "A/B %s vs %s: click lift %+.2f%% [%+.2f%%, %+.2f%%], p=%.3f; true lift %+.2f%%",
-        ab.treatment_model,
-        ab.control_model,
-        100 * clicks["lift"],
-        100 * clicks["ci_low"],
-        100 * clicks["ci_high"],
-        clicks["p_value"],
-        100 * clicks["true_lift"],
-    )
+    if clicks["lift"] is None:
+        logger.info("A/B %s vs %s: click lift undefined: %s", ab.treatment_model, ab.control_model, clicks["undefined"])
+    else:
+        logger.info(
+            "A/B %s vs %s: click lift %+.2f%% [%+.2f%%, %+.2f%%], p=%.3f; true lift %s",
+            ab.treatment_model,
+            ab.control_model,
+            100 * clicks["lift"],
+            100 * clicks["ci_low"],
+            100 * clicks["ci_high"],
+            clicks["p_value"],
+            "undefined" if clicks["true_lift"] is None else f"{100 * clicks['true_lift']:+.2f}%",
+        )
     return result, readout_metrics(result), ab_lift_plot(result)

@@ -144,6 +144,10 @@ def calibrate_on_validation_day(
     return _with_split(calibrate(calibrator, _split(predictions, "test")[["impression_id", "pctr"]]), "test")
 
 
+def _figure(value: float | None) -> str:
+    return "undefined" if value is None else f"{value:.4f}"
+
+
 def evaluate_ctr_models(
     test: pd.DataFrame,
     train: pd.DataFrame,
@@ -176,12 +180,13 @@ def evaluate_ctr_models(
     )
     overall = report["subsets"]["all"]
     logger.info(
-        "test AUC: transformer %.4f, LightGBM %.4f, baseline %.4f, oracle %.4f; transformer headroom captured %.2f",
-        overall["metrics"]["transformer"]["auc"],
-        overall["metrics"]["lightgbm"]["auc"],
-        overall["metrics"][params.baseline_name]["auc"],
-        overall["metrics"][params.oracle_name]["auc"],
-        overall["headroom_captured"]["transformer"],
+        "test AUC: transformer %s, LightGBM %s, baseline %s, oracle %s; transformer headroom captured %s%s",
+        *(
+            _figure(overall["metrics"][name]["auc"])
+            for name in ("transformer", "lightgbm", params.baseline_name, params.oracle_name)
+        ),
+        _figure(overall["headroom_captured"]["transformer"]),
+        "".join(f"; {metric} undefined: {reason}" for metric, reason in overall["undefined"].items()),
     )
     metrics = {name: {"value": value, "step": 0} for name, value in mlflow_metrics(report).items()}
     return report, metrics, reliability_diagram(report), auc_bars(report)
