@@ -218,3 +218,17 @@ def test_downstream_stages_on_an_edge_world(
     monkeypatch.chdir(project)
     _run(project, params, pipelines)
     check(project)
+
+
+def test_a_failed_run_names_the_node_and_parameter_and_closes_its_mlflow_run_once(
+    default_run_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    project = copy_project(tmp_path)
+    shutil.copytree(default_run_project / "data", project / "data")
+    monkeypatch.chdir(project)
+    with pytest.raises(ValueError, match=r"ab_test\.mechanism 'nosuch' is not one of auction_eval\.mechanisms"):
+        _run(project, {"ab_test.mechanism": "nosuch"}, ["auction_eval"])
+    node_errors = [r for r in caplog.records if r.levelname == "ERROR" and "run_ab_test" in r.getMessage()]
+    assert len(node_errors) == 1
+    closing = [r for r in caplog.records if "was closed because of an error" in r.getMessage()]
+    assert len(closing) == 1
