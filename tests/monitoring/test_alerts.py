@@ -52,7 +52,23 @@ def test_severity_needs_magnitude_and_significance():
             _row("test", "performance", "pctr", "auc_drop", np.nan),
         ]
     )
-    assert apply_rules(statistics, RULES)["severity"].tolist() == ["ok", "warn", "alert", "ok", "warn", "ok", "ok"]
+    severity = ["ok", "warn", "alert", "ok", "warn", "ok", "undefined"]
+    assert apply_rules(statistics, RULES)["severity"].tolist() == severity
+
+
+def test_an_undefined_statistic_is_neither_ok_nor_flagged_and_a_quiet_window_decides_none():
+    statistics = statistics_frame(
+        [
+            _row("test", "performance", "pctr", "auc_drop", np.nan),
+            _row("test", "feature", "platform_idx", "psi", 0.01),
+        ]
+    )
+    evaluated = apply_rules(statistics, RULES)
+    assert evaluated["severity"].tolist() == ["undefined", "ok"]
+    alerts = alert_table(evaluated)
+    assert alerts.empty and list(alerts.columns) == list(evaluated.columns)
+    decision = retrain_recommendation(alerts, ["test"], min_alerts=2)["windows"]["test"]
+    assert decision == {"decision": "none", "alerts": 0, "warnings": 0, "reasons": []}
 
 
 def test_the_alert_table_holds_alerting_flags_alerts_first():

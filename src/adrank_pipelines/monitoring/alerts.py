@@ -16,12 +16,16 @@ import pandas as pd
 from adrank_pipelines.monitoring.params import RuleParams
 
 OK, WARN, ALERT = "ok", "warn", "alert"
+# A statistic the window cannot define (NaN: an empty window, a single class) is neither fine nor flagged.
+UNDEFINED = "undefined"
+FLAGGED = (WARN, ALERT)
 SEVERITY_ORDER = {OK: 0, WARN: 1, ALERT: 2}
 RETRAIN, WATCH, NONE = "retrain", "watch", "none"
 
 
 def apply_rules(statistics: pd.DataFrame, rules: RuleParams) -> pd.DataFrame:
-    """The statistics with their thresholds, ``significant`` and ``severity`` (ok / warn / alert).
+    """The statistics with their thresholds, ``significant`` and ``severity`` (ok / warn / alert, or
+    undefined where the value is NaN, so an unmeasured statistic never passes as ok).
 
     Report-only rows get a severity too, so plots can show them against the thresholds; only rows
     with ``alerting`` true reach the alert table.
@@ -46,7 +50,7 @@ def apply_rules(statistics: pd.DataFrame, rules: RuleParams) -> pd.DataFrame:
             [ALERT, WARN],
             default=OK,
         )
-    return evaluated.assign(severity=severity)
+    return evaluated.assign(severity=np.where(np.isnan(value), UNDEFINED, severity))
 
 
 def alert_table(evaluated: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +58,7 @@ def alert_table(evaluated: pd.DataFrame) -> pd.DataFrame:
 
     No flagged row (or no row at all) gives an empty table with the columns of ``evaluated``.
     """
-    flagged = evaluated.loc[evaluated["alerting"].to_numpy(dtype=bool) & (evaluated["severity"] != OK).to_numpy()]
+    flagged = evaluated.loc[evaluated["alerting"].to_numpy(dtype=bool) & evaluated["severity"].isin(FLAGGED).to_numpy()]
     # Sort keys as float arrays: on zero rows pandas keeps the mapped severities a string column,
     # which cannot be negated.
     severity_rank = np.array([SEVERITY_ORDER[severity] for severity in flagged["severity"]], dtype=np.float64)

@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from adrank_pipelines.models.metrics import reliability_bins
-from adrank_pipelines.monitoring.alerts import ALERT, OK, WARN
+from adrank_pipelines.monitoring.alerts import ALERT, FLAGGED, OK, UNDEFINED, WARN
 
-_SEVERITY_COLOURS = {OK: "tab:green", WARN: "tab:orange", ALERT: "tab:red"}
+_SEVERITY_COLOURS = {OK: "tab:green", WARN: "tab:orange", ALERT: "tab:red", UNDEFINED: "tab:grey"}
 _REPORT_ONLY_COLOUR = "lightgrey"
 
 
@@ -80,7 +80,7 @@ def _annotate_unseen(axes: Axes, evaluated: pd.DataFrame, window: str, features:
     unseen = evaluated.loc[
         (evaluated["window"] == window)
         & (evaluated["statistic"] == "unseen_share_increase")
-        & (evaluated["severity"] != OK)
+        & evaluated["severity"].isin(FLAGGED)
         & evaluated["alerting"]
     ]
     for row in unseen.itertuples():

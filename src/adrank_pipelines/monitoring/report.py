@@ -8,7 +8,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from adrank_pipelines.monitoring.alerts import ALERT, OK, WARN
+from adrank_pipelines.monitoring.alerts import ALERT, FLAGGED, UNDEFINED, WARN
 
 
 def _number(value: Any) -> float | None:
@@ -29,7 +29,7 @@ def _statistic_entry(row: pd.Series) -> dict[str, Any]:
 
 
 def _feature_summary(features: pd.DataFrame) -> dict[str, Any]:
-    flagged = features.loc[features["severity"] != OK]
+    flagged = features.loc[features["severity"].isin(FLAGGED)]
     alerting, report_only = flagged.loc[flagged["alerting"]], flagged.loc[~flagged["alerting"]]
     # A PSI is NaN where the window had no value in any bin: it cannot be the largest.
     psi = features.loc[features["alerting"] & (features["statistic"] == "psi") & features["value"].notna()]
@@ -50,6 +50,7 @@ def _feature_summary(features: pd.DataFrame) -> dict[str, Any]:
         "flagged_sources": sorted({s for source in alerting["source"] for s in source.split(" x ") if s}),
         "report_only_past_threshold": sorted(set(report_only["subject"])),
         "max_psi": None if top is None else {"feature": top["subject"], "value": _number(top["value"])},
+        "undefined": sorted(set(features.loc[features["severity"] == UNDEFINED, "subject"])),
     }
 
 
@@ -71,7 +72,12 @@ def drift_report(
             continue
         model_rows = rows.loc[rows["group"] != "feature"]
         decision = recommendation["windows"][window]
-        entry: dict[str, Any] = {"rows": int(rows["n_current"].max()), **decision, "summary": _summary(decision)}
+        undefined = int((rows["severity"] == UNDEFINED).sum())
+        entry: dict[str, Any] = {
+            "rows": int(rows["n_current"].max()),
+            **decision,
+            "summary": _summary(decision, undefined),
+        }
         for group, group_rows in model_rows.groupby("group", sort=False):
             entry[str(group)] = {row["statistic"]: _statistic_entry(row) for _, row in group_rows.iterrows()}
         entry["features"] = _feature_summary(rows.loc[rows["group"] == "feature"])
@@ -86,10 +92,16 @@ def drift_report(
     }
 
 
-def _summary(decision: dict[str, Any]) -> str:
+def _summary(decision: dict[str, Any], undefined: int) -> str:
     if decision["alerts"] == 0 and decision["warnings"] == 0:
-        return "nothing flagged: every alerting statistic is below its warn threshold or not significant"
-    return f"{decision['alerts']} alert(s) and {decision['warnings']} warning(s): decision {decision['decision']}"
+        summary = "nothing flagged: every alerting statistic is below its warn threshold or not significant"
+    else:
+        summary = (
+            f"{decision['alerts']} alert(s) and {decision['warnings']} warning(s): decision {decision['decision']}"
+        )
+    if undefined:
+        summary += f"; {undefined} statistic(s) undefined on this window (value null, severity undefined)"
+    return summary
 
 
 def drift_metrics(evaluated: pd.DataFrame) -> dict[str, float]:
