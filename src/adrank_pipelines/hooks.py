@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
 import re
+from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import mlflow
+from kedro.config import MissingConfigException
+from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro.framework.project import pipelines
 from kedro.pipeline import Node
+from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
 from pydantic import BaseModel
+
+from adrank_pipelines.mlflow_store import sqlite_store_path, store_lock
+from adrank_pipelines.run_checks import check_environment, check_typed_parameters
 
 _PARAMS_PREFIX = "params:"
 _MLFLOW_VALUE_LIMIT = 6000
@@ -42,3 +55,99 @@ class TypedParametersToMlflow:
                 flat.update(_flatten(name.removeprefix(_PARAMS_PREFIX), value.model_dump(mode="json")))
         if flat:
             mlflow.log_params(flat)
+
+
+class StartupChecks:
+    """Refuse a run whose environment, pipeline names or typed parameters are wrong, naming the bad input.
+
+    A wrapper that runs first, so the checks come before any plugin acts on the configuration: without them,
+    an unknown ``--env`` surfaces as kedro-mlflow's complaint about the file store it falls back to, and a
+    parameter outside its model's rules as an error deep inside a node.
+    """
+
+    @hook_impl(wrapper=True, tryfirst=True)
+    def after_context_created(self, context: KedroContext) -> Generator[None, None, None]:
+        loader = context.config_loader
+        if context.env:
+            check_environment(Path(loader.conf_source), context.env, getattr(loader, "base_env", "base"))
+        try:
+            parameters = loader["parameters"]
+        except MissingConfigException:
+            parameters = {}
+        # Loads only the pipelines the run asked for (Kedro narrows the registry before creating the context),
+        # so the registry reports an unknown pipeline name here too.
+        check_typed_parameters(parameters, dict(pipelines))
+        return (yield)
+
+
+class FailingNodeNote:
+    """Add the failing node's name to its error, so the failure report (and any traceback) names it."""
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node: Node) -> None:
+        error.add_note(f"in node '{node.name}'")
+
+
+class MlflowRunGuard:
+    """Make MLflow's record of a run match what happened to it.
+
+    - Two runs started together on a fresh project must not both create the SQLite store and the experiment:
+      kedro-mlflow's set-up runs under a lock on the store.
+    - An interrupted run (KeyboardInterrupt) reaches no pipeline hook, and MLflow's exit handler would record it
+      FINISHED: it is ended KILLED at exit, or when the same process starts its next run.
+    """
+
+    def __init__(self) -> None:
+        self._open_run_id: str | None = None
+        self._exit_handler_registered = False
+
+    @hook_impl(wrapper=True)
+    def after_context_created(self, context: KedroContext) -> Generator[None, None, None]:
+        # Before kedro-mlflow looks for an active run, which it would otherwise adopt as an orchestrator's.
+        self.end_interrupted_run()
+        with store_lock(sqlite_store_path(_tracking_uri(context))):
+            return (yield)
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self) -> None:
+        # After kedro-mlflow's own before_pipeline_run, which starts the run.
+        run = mlflow.active_run()
+        self._open_run_id = run.info.run_id if run is not None else None
+        if not self._exit_handler_registered:
+            # Registered after MLflow's own handler, so it runs before it (exit handlers run last-in first-out).
+            atexit.register(self.end_interrupted_run)
+            self._exit_handler_registered = True
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._open_run_id = None
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._open_run_id = None
+
+    def end_interrupted_run(self) -> None:
+        run_id, self._open_run_id = self._open_run_id, None
+        if run_id is None:
+            return
+        logging.getLogger(__name__).warning("The run was interrupted: MLflow run '%s' is recorded KILLED.", run_id)
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == run_id:
+            # Ending it through the fluent API also takes it off the active-run stack MLflow ends at exit.
+            mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        else:
+            MlflowClient().set_terminated(run_id, RunStatus.to_string(RunStatus.KILLED))
+
+
+def _tracking_uri(context: KedroContext) -> str | None:
+    """The tracking URI kedro-mlflow will use: mlflow.yml's, else MLFLOW_TRACKING_URI."""
+    loader = context.config_loader
+    # kedro-mlflow registers the same pattern in its own after_context_created, which runs after this one.
+    patterns = getattr(loader, "config_patterns", None)
+    if isinstance(patterns, dict):
+        patterns.setdefault("mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"])
+    try:
+        configured = (loader["mlflow"].get("server") or {}).get("mlflow_tracking_uri")
+    except (KeyError, MissingConfigException):
+        configured = None
+    return configured or os.environ.get("MLFLOW_TRACKING_URI")

@@ -1,15 +1,36 @@
 """Project pipelines: every folder under ``pipelines/`` is one ``kedro run --pipeline`` name."""
 
+from importlib.resources import files
+
 from kedro.framework.project import find_pipelines
+from kedro.framework.project import pipelines as registered
 from kedro.pipeline import Pipeline
+
+from adrank_pipelines.run_checks import check_pipeline_names
 
 # The click-log graph runs on a public or your own click log (`kedro run --env avazu --pipelines ctr`),
 # which has no ad text, bids or ground truth; `__default__` is the simulated world's graph without it.
 CLICK_LOG_PIPELINES = ("ctr", "clicklog_ingest", "clicklog_validate", "clicklog_features", "clicklog_training")
+DEFAULT = "__default__"
+
+
+def pipeline_names() -> list[str]:
+    """Every name `kedro run --pipelines` accepts, read from the package folders without importing them."""
+    folders = files("adrank_pipelines.pipelines").iterdir()
+    packages = [path.name for path in folders if path.is_dir() and path.joinpath("__init__.py").is_file()]
+    return sorted([DEFAULT, *packages])
+
+
+def _requested_names() -> list[str]:
+    # The names `kedro run --pipelines` or `session.run(pipeline_names=...)` asked for: the same filter
+    # Kedro's find_pipelines reads. Unchecked, an unknown name fails as an import error about a module.
+    requested = getattr(registered, "_requested_pipelines", None)
+    return list(requested or [])
 
 
 def register_pipelines() -> dict[str, Pipeline]:
+    check_pipeline_names(_requested_names(), pipeline_names())
     pipelines = find_pipelines(raise_errors=True)
     simulated = [pipeline for name, pipeline in pipelines.items() if name not in CLICK_LOG_PIPELINES]
-    pipelines["__default__"] = sum(simulated, Pipeline([]))
+    pipelines[DEFAULT] = sum(simulated, Pipeline([]))
     return pipelines

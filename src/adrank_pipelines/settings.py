@@ -2,7 +2,8 @@
 
 from kedro.config import OmegaConfigLoader
 
-from adrank_pipelines.hooks import TypedParametersToMlflow
+from adrank_pipelines.hooks import FailingNodeNote, MlflowRunGuard, StartupChecks, TypedParametersToMlflow
+from adrank_pipelines.lineage_hooks import DatasetLineage
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -12,4 +13,4 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
 }
 
-HOOKS = (TypedParametersToMlflow(),)
+HOOKS = (StartupChecks(), MlflowRunGuard(), FailingNodeNote(), TypedParametersToMlflow(), DatasetLineage())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
+from omegaconf import OmegaConf
 
 from adrank_pipelines.clicklogs.config import ClickLogFeatureParams, ColumnMapping
 from adrank_pipelines.clicklogs.reader import FileLayout
@@ -34,3 +35,17 @@ def column_mapping(env: str) -> ColumnMapping:
 
 def feature_params(env: str) -> ClickLogFeatureParams:
     return ClickLogFeatureParams.model_validate(project_parameters(env)["clicklog_features"])
+
+
+def parameters_with_cli_params(env: str, params: str) -> dict[str, Any]:
+    """The environment's parameters under ``kedro run --params <params>``: ``key.path=value`` items,
+    comma-separated, turned into runtime parameters the way Kedro's CLI does (an OmegaConf dot-list)."""
+    runtime_params = OmegaConf.to_container(OmegaConf.from_dotlist(params.split(",")))
+    loader = OmegaConfigLoader(
+        conf_source=str(PROJECT_ROOT / "conf"),
+        base_env=CONFIG_LOADER_ARGS["base_env"],
+        default_run_env=env,
+        merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
+        runtime_params=runtime_params,
+    )
+    return loader["parameters"]

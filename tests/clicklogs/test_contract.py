@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pandera.pandas as pandera
 import pytest
 
 from adrank_pipelines.clicklogs.config import ColumnMapping
@@ -36,11 +37,12 @@ def test_a_well_formed_log_holds_its_contract_with_missing_values_allowed_in_fea
     assert click_log_failures(_events(), MAPPING, max_examples=3) == []
 
 
-def test_labels_other_than_0_and_1_are_named_by_the_rows_line():
+def test_labels_other_than_0_and_1_are_named_by_the_rows_line_and_reported_once():
     events = _events()
     events.loc[2, "click"] = 2
     failures = _failures(events)
-    assert failures[("click", "isin((0, 1))")] == ["row 2: {'impression_id': 4, 'click': 2}"]
+    # "row" is the file's line (impression_id), not the position from zero.
+    assert failures == {("click", "isin((0, 1))"): ["row 4: {'impression_id': 4, 'click': 2}"]}
 
 
 def test_a_log_without_clicks_cannot_train_a_model():
@@ -66,3 +68,7 @@ def test_the_core_contract_checks_any_mapping_s_log():
     ClickLogCoreSchema.validate(_events())
     with pytest.raises(Exception, match="click"):
         ClickLogCoreSchema.validate(_events().assign(click=3))
+    # Both classes are there: a stray label is isin's to report, not a missing class as well.
+    with pytest.raises(pandera.errors.SchemaErrors) as error:
+        ClickLogCoreSchema.validate(_events().assign(click=[0, 1, 2, 0]), lazy=True)
+    assert set(error.value.failure_cases["check"].astype(str)) == {"isin((0, 1))"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,10 @@ def test_criteo_numeric_fields_are_floats_with_missing_values_kept(tmp_path: Pat
 def test_a_time_that_does_not_parse_names_the_parameter_column_and_line(tmp_path: Path):
     raw = _read(tmp_path, "click,hour,site\n0,14102100,a\n1,14109999,b\n", ["click", "hour"])
     mapping = ColumnMapping(label="click", time={"column": "hour", "format": "%y%m%d%H"}, categorical=["site"])
-    with pytest.raises(ValueError, match=r"clicklog_columns.time: column 'hour' .* first line 3: '14109999'"):
+    with pytest.raises(
+        ValueError,
+        match=r"log\.csv, line 3: column 'hour' has no time in format '%y%m%d%H', got '14109999' \(clicklog_columns.time\)",
+    ):
         click_events(raw, mapping)
 
 
@@ -67,16 +71,46 @@ def test_epoch_times_are_read_in_their_unit(tmp_path: Path):
 
 def test_an_empty_label_and_a_non_numeric_feature_are_named_by_line(tmp_path: Path):
     raw = _read(tmp_path, "click,price,site\n0,1.5,a\n,2.0,b\n1,cheap,c\n", ["click"])
-    with pytest.raises(ValueError, match=r"clicklog_columns.label: column 'click' is empty: 1 row\(s\), first line 3"):
+    with pytest.raises(
+        ValueError, match=r"line 3: column 'click' must be 0 or 1, got an empty field \(clicklog_columns.label\)"
+    ):
         click_events(raw, ColumnMapping(label="click", categorical=["site"]))
     complete = raw.dropna(subset=["click"])
-    with pytest.raises(ValueError, match=r"clicklog_columns.numeric: column 'price' is not numeric.*line 4: 'cheap'"):
+    with pytest.raises(
+        ValueError, match=r"log\.csv, line 4: column 'price' is not numeric, got 'cheap' \(clicklog_columns.numeric\)"
+    ):
         click_events(complete, ColumnMapping(label="click", categorical=["site"], numeric=["price"]))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+def test_a_label_other_than_0_or_1_stops_the_parse_naming_file_line_and_value(tmp_path: Path, suffix: str):
+    lines = ["click,site", "0,a", "1,b", "2,c", "0,d"]  # the header is line 1, so the 2 is on line 4
+    path = tmp_path / f"log{suffix}"
+    text = "".join(f"{line}\n" for line in lines).encode()
+    path.write_bytes(gzip.compress(text) if suffix == ".csv.gz" else text)
+    raw = read_click_log(path, FileLayout(integer_columns=["click"]))
+    with pytest.raises(ValueError) as error:
+        click_events(raw, ColumnMapping(label="click", categorical=["site"]))
+    assert str(error.value) == f"{path}, line 4: column 'click' must be 0 or 1, got 2 (clicklog_columns.label)"
+
+
+def test_every_label_that_is_not_0_or_1_counts_and_none_is_cast_away(tmp_path: Path):
+    # A text label column: 0.5 must not become 0 by a cast, nor -1 pass as a class.
+    raw = _read(tmp_path, "click,site\n1,a\n0.5,b\n0,c\n-1,d\n1.0,e\n", [])
+    with pytest.raises(
+        ValueError,
+        match=r"line 3: column 'click' must be 0 or 1, got 0\.5 .*2 lines in all, first line 3: 0\.5, line 5: -1\)",
+    ):
+        click_events(raw, ColumnMapping(label="click", categorical=["site"]))
+    events = click_events(raw.drop(index=[3, 5]), ColumnMapping(label="click", categorical=["site"]))
+    assert events["click"].tolist() == [1, 0, 1]
 
 
 def test_a_mapped_column_the_file_lacks_is_named_with_the_columns_it_has(tmp_path: Path):
     raw = _read(tmp_path, "click,site\n0,a\n1,b\n", ["click"])
-    with pytest.raises(ValueError, match=r"clicklog_columns names \['device'\].*\['click', 'site'\]"):
+    with pytest.raises(
+        ValueError, match=r"clicklog_columns names \['device'\], which .*log\.csv lacks.*\['click', 'site'\]"
+    ):
         click_events(raw, ColumnMapping(label="click", categorical=["site", "device"]))
 
 

@@ -107,6 +107,8 @@ def test_logged_pairs_get_the_pctr_ctr_training_gave_them(trained_project: Path)
     ads = _data(trained_project, "02_intermediate", "validated_ads")
     retrieved = retrieved_stand_in(requests.loc[requests["request_id"].isin(test["request_id"])], test, ads, CAP)
     retrieved.to_parquet(trained_project / "data" / "07_model_output" / "retrieved_candidates.parquet")
+    # A stand-in written by hand replaces indexing's output: drop its lineage entry, as README says.
+    (trained_project / "data" / "lineage" / "retrieved_candidates.json").unlink(missing_ok=True)
     _run(trained_project, ["ranking"])
 
     ranked = _data(trained_project, "07_model_output", "ranked_candidates")

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from adrank_pipelines.schemas.failures import ContractFailure, DataContractError, failure_from_mask, raise_if_any
+from adrank_pipelines.schemas.failures import (
+    ContractFailure,
+    DataContractError,
+    SkippedCheck,
+    failure_from_mask,
+    raise_if_any,
+)
 
 
 def test_offending_rows_keep_their_column_types_and_name_the_row() -> None:
@@ -36,3 +42,36 @@ def test_error_lists_every_failure_with_dataset_column_check_and_rows() -> None:
 
 def test_nothing_to_raise_without_failures() -> None:
     raise_if_any([])
+
+
+def test_a_verdict_replaces_the_case_count_of_a_whole_column_or_table() -> None:
+    empty = ContractFailure("ads", "(whole table)", "has_at_least_one_row", 1, (), verdict="dataset 'ads' is empty")
+    assert (
+        empty.render() == "dataset 'ads', column '(whole table)', check 'has_at_least_one_row': dataset 'ads' is empty"
+    )
+    text = ContractFailure("ads", "bid", "dtype('float64')", 1, ("row 2: {'bid': 'x'}",), verdict="wrong dtype")
+    assert text.render() == (
+        "dataset 'ads', column 'bid', check 'dtype('float64')': wrong dtype; 1 failure case(s), first 1:\n"
+        "      row 2: {'bid': 'x'}"
+    )
+
+
+def test_skipped_checks_follow_the_failures_grouped_by_the_tables_that_failed() -> None:
+    failures = [ContractFailure("ads", "bid", "greater_than(0)", 1, ())]
+    skipped = [
+        SkippedCheck("impressions.ad_id foreign key to ads.ad_id", ("ads",)),
+        SkippedCheck("impressions.day >= ads.first_day", ("ads",)),
+        SkippedCheck("impressions.day >= ads.first_day", ("ads",)),
+        SkippedCheck("truth_ads.ad_id matches ads.ad_id", ("truth_ads", "ads")),
+    ]
+    message = str(DataContractError(failures, skipped))
+    assert message.splitlines()[2:] == [
+        "  skipped: ads failed its own contract; not run:",
+        "      impressions.ad_id foreign key to ads.ad_id; impressions.day >= ads.first_day",
+        "  skipped: truth_ads and ads failed their own contract; not run:",
+        "      truth_ads.ad_id matches ads.ad_id",
+    ]
+
+
+def test_skipped_checks_alone_raise_nothing() -> None:
+    raise_if_any([], [SkippedCheck("impressions.ad_id foreign key to ads.ad_id", ("ads",))])

@@ -6,9 +6,10 @@ out-of-range value fails at start-up with its name in the message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from adrank_pipelines.features.params import CrossParams, TargetStatParams
 
@@ -93,6 +94,18 @@ class RandomSplit(_StrictModel):
     seed: int = 42
 
 
+_SPLIT_METHODS: dict[str, type[TimeSplit | RandomSplit]] = {"time": TimeSplit, "random": RandomSplit}
+# How to switch an environment's split from the command line; the model accepts it as is.
+RANDOM_SPLIT_OVERRIDE = "--params clicklog_features.splits.method=random"
+
+
+def _keys_of_other_methods(method: object) -> set[str]:
+    chosen = _SPLIT_METHODS.get(str(method))
+    if chosen is None:
+        return set()  # an unknown method is the discriminator's to report
+    return {key for model in _SPLIT_METHODS.values() for key in model.model_fields} - set(chosen.model_fields)
+
+
 class ClickLogFeatureParams(_StrictModel):
     """Splits, vocabularies, hashed crosses and past-only target statistics of a click log."""
 
@@ -100,6 +113,17 @@ class ClickLogFeatureParams(_StrictModel):
     min_count: PositiveInt = 2  # rarer values in the train split share the out-of-vocabulary index
     crosses: CrossParams
     target_stats: TargetStatParams
+
+    @field_validator("splits", mode="before")
+    @classmethod
+    def _ignore_keys_of_other_methods(cls, splits: object) -> object:
+        """``--params clicklog_features.splits.method=random`` merges into an environment's time split,
+        and a merge cannot unset its ``valid_days`` / ``test_days``: the other method's keys are
+        dropped instead of refused (any other unknown key still fails)."""
+        if not isinstance(splits, Mapping) or "method" not in splits:
+            return splits
+        ignored = _keys_of_other_methods(splits["method"])
+        return {key: value for key, value in splits.items() if key not in ignored}
 
 
 def check_feature_columns(mapping: ColumnMapping, params: ClickLogFeatureParams) -> None:
@@ -110,8 +134,8 @@ def check_feature_columns(mapping: ColumnMapping, params: ClickLogFeatureParams)
     """
     if params.splits.method == "time" and mapping.time is None:
         raise ValueError(
-            "clicklog_features.splits.method is 'time' but clicklog_columns.time is not set: "
-            "use method: random for a log without a time column"
+            "clicklog_features.splits.method is 'time' but clicklog_columns.time is not set: a log without a "
+            f"time column splits at random (clicklog_features.splits.method: random, or {RANDOM_SPLIT_OVERRIDE})"
         )
     known = set(mapping.key_columns)
     named = {

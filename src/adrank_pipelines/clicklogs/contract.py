@@ -14,7 +14,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from adrank_pipelines.clicklogs.config import CLICK, EVENT_TIME, ColumnMapping
+from adrank_pipelines.clicklogs.config import CLICK, EVENT_TIME, IMPRESSION_ID, ColumnMapping
+from adrank_pipelines.clicklogs.reader import LINE_INDEX
 from adrank_pipelines.schemas.contract_model import ContractModel, primary_key
 from adrank_pipelines.schemas.failures import ContractFailure
 from adrank_pipelines.schemas.pandera_failures import contract_failures
@@ -29,10 +30,12 @@ class ClickLogCoreSchema(ContractModel):
     click: Series[np.int64] = pa.Field(isin=(0, 1))
 
     # Named after the column it judges (see ContractModel): a model needs clicks and non-clicks.
+    # Labels other than 0 / 1 are the isin check's to report, so they do not count here.
     @pa.dataframe_check
     @classmethod
     def click_has_both_classes(cls, frame: pd.DataFrame) -> bool:
-        return frame[CLICK].nunique() == 2
+        labels = frame[CLICK]
+        return bool(labels.eq(0).any() and labels.eq(1).any())
 
 
 def click_log_contract(mapping: ColumnMapping) -> type[ContractModel]:
@@ -52,5 +55,11 @@ def click_log_contract(mapping: ColumnMapping) -> type[ContractModel]:
 
 
 def click_log_failures(events: pd.DataFrame, mapping: ColumnMapping, max_examples: int) -> list[ContractFailure]:
-    """Every failed check of the mapping's contract on the parsed log, grouped per column and check."""
+    """Every failed check of the mapping's contract on the parsed log, grouped per column and check.
+
+    An offending row is named by its index, so the log is indexed by ``impression_id`` (the file's
+    line) here: "row 3" is then line 3 of the file, not the third row from zero.
+    """
+    if IMPRESSION_ID in events.columns:
+        events = events.set_axis(pd.Index(events[IMPRESSION_ID].to_numpy(), name=LINE_INDEX), axis=0)
     return contract_failures(DATASET, events, click_log_contract(mapping), max_examples)

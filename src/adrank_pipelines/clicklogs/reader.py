@@ -1,15 +1,19 @@
 """Read a delimited click log (plain or gzip) into a frame, refusing malformed lines by number.
 
 One physical line is one row (no quoting, blank lines kept), so the frame's index is the file's
-1-based line number and every error can name the line a person has to look at. Text columns come
-back as pandas categoricals (the ids of a 40M-row log fit in memory that way), integer columns as
-nullable ``Int64``; an empty field is missing.
+1-based line number and every error can name the line a person has to look at (or the byte offset
+where there is no line yet: an empty, binary or damaged gzip file). Text columns come back as pandas
+categoricals (the ids of a 40M-row log fit in memory that way), integer columns as nullable
+``Int64``; an empty field is missing.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator, Sequence
+import io
+import re
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +24,19 @@ import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 LINE_INDEX = "line"
+# ``DataFrame.attrs`` key holding the file a frame was read from, so later stages can name it.
+SOURCE_ATTR = "click_log_file"
 _GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_WBITS = 31  # zlib's window bits for a stream with a gzip header and trailer
 _INTEGER_PATTERN = "^-?[0-9]+$"
 _BLOCK_BYTES = 16 << 20
+# Enough of the start to tell a text file from a binary one, and to hold any real header line.
+_SNIFF_BYTES = 64 << 10
+_SCAN_BYTES = 64 << 10
 _SHOWN_LINES = 5
+# pyarrow's message for a text field that is not UTF-8: the column's position in the file, and its
+# row number, which is the file's line (header and blank lines count, as no rows are dropped).
+_INVALID_UTF8 = re.compile(r"In CSV column #(\d+): Row #(\d+): CSV conversion error to string: invalid UTF8")
 
 
 class ClickLogFormatError(ValueError):
@@ -53,17 +66,118 @@ def _is_gzip(path: Path) -> bool:
         return handle.read(2) == _GZIP_MAGIC
 
 
-def _header_names(path: Path, compressed: bool, delimiter: str) -> list[str]:
-    opener = gzip.open if compressed else open
-    with opener(path, "rt", encoding="utf-8", newline="") as handle:
-        return handle.readline().rstrip("\r\n").split(delimiter)
+def _decompress(decompressor: zlib._Decompress, chunk: bytes) -> tuple[bytes, str | None]:
+    """The text ``chunk`` decodes to; where it is damaged, the text before the damage and the error."""
+    before = decompressor.copy()
+    try:
+        return decompressor.decompress(chunk), None
+    except zlib.error:
+        pass
+    # zlib drops the text of a call that fails: decode the chunk again a byte at a time to keep it.
+    text = bytearray()
+    for start in range(len(chunk)):
+        try:
+            text += before.decompress(chunk[start : start + 1])
+        except zlib.error as error:
+            return bytes(text), f"corrupt data: {error}"
+    return bytes(text), "corrupt data"
 
 
-def _column_names(path: Path, compressed: bool, layout: FileLayout) -> list[str]:
+def _gzip_extent(path: Path) -> tuple[int, int, str | None]:
+    """How far a gzip file decompresses: text bytes, complete lines, and why it stops (None: it does not).
+
+    Only a failed read pays for this scan; it keeps every byte zlib can decode, so the counts are
+    exact up to the damage.
+    """
+    size = lines = 0
+    in_member = False
+    decompressor = zlib.decompressobj(_GZIP_WBITS)
+    with path.open("rb") as handle:
+        while chunk := handle.read(_SCAN_BYTES):
+            while chunk:
+                text, damage = _decompress(decompressor, chunk)
+                size, lines = size + len(text), lines + text.count(b"\n")
+                if damage is not None:
+                    return size, lines, damage
+                in_member = not decompressor.eof
+                chunk = b""
+                if decompressor.eof:
+                    # A gzip file may hold several members one after another.
+                    chunk = decompressor.unused_data
+                    decompressor = zlib.decompressobj(_GZIP_WBITS)
+    return size, lines, "the compressed data stops before its end marker" if in_member else None
+
+
+def _damaged(path: Path, compressed: bool, error: BaseException) -> ClickLogFormatError:
+    if not compressed:
+        return ClickLogFormatError(f"{path}: cannot be read: {error}")
+    size, lines, cause = _gzip_extent(path)
+    if cause is None:
+        return ClickLogFormatError(f"{path}: the gzip stream cannot be read: {error}")
+    last = f"the last complete line read is line {lines}" if lines else "no complete line was read"
+    return ClickLogFormatError(
+        f"{path}: truncated or corrupt gzip file ({cause}): decompression stops at byte offset {size} "
+        f"of the text; {last}"
+    )
+
+
+def _read_start(path: Path, compressed: bool, read: Callable[[io.BufferedIOBase], bytes]) -> bytes:
+    try:
+        with gzip.open(path, "rb") if compressed else path.open("rb") as handle:
+            return read(handle)
+    except (OSError, EOFError, zlib.error) as error:
+        raise _damaged(path, compressed, error) from error
+
+
+def _first_non_text(data: bytes, cut: bool) -> tuple[int, str] | None:
+    """Byte offset and description of the first byte no UTF-8 text holds (``cut``: ``data`` may end
+    inside a character, which is not an error)."""
+    nul = data.find(b"\x00")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if not (cut and error.reason == "unexpected end of data") and not 0 <= nul < error.start:
+            return error.start, f"byte 0x{data[error.start]:02x} is not UTF-8 ({error.reason})"
+    return (nul, "a NUL byte, which text never holds") if nul >= 0 else None
+
+
+def _check_text(path: Path, compressed: bool, data: bytes, cut: bool) -> None:
+    found = _first_non_text(data, cut)
+    if found is not None:
+        offset, cause = found
+        of_text = " of the decompressed text" if compressed else ""
+        line = data.count(b"\n", 0, offset) + 1
+        raise ClickLogFormatError(
+            f"{path}: not a UTF-8 text CSV: {cause}, at byte offset {offset}{of_text} (line {line})"
+        )
+
+
+def _text_start(path: Path, compressed: bool) -> bytes:
+    """The start of the (decompressed) text; an empty or binary file is refused before pyarrow sees it."""
+    head = _read_start(path, compressed, lambda handle: handle.read(_SNIFF_BYTES))
+    if not head:
+        raise ClickLogFormatError(f"{path}: the file is empty{' once decompressed' if compressed else ''} (0 bytes)")
+    _check_text(path, compressed, head, cut=len(head) == _SNIFF_BYTES)
+    return head
+
+
+def _header_names(path: Path, compressed: bool, head: bytes, delimiter: str) -> list[str]:
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) == _SNIFF_BYTES:
+        # The header goes on past the sniffed start (a file with thousands of columns).
+        line = _read_start(path, compressed, lambda handle: handle.readline())
+        _check_text(path, compressed, line, cut=False)
+    names = line.decode("utf-8").rstrip("\r\n").split(delimiter)
+    if names == [""]:
+        raise ClickLogFormatError(f"{path}, line 1: the header line is empty")
+    return names
+
+
+def _column_names(path: Path, compressed: bool, head: bytes, layout: FileLayout) -> list[str]:
     if not layout.header:
         assert layout.column_names is not None  # guaranteed by FileLayout
         return list(layout.column_names)
-    names = _header_names(path, compressed, layout.delimiter)
+    names = _header_names(path, compressed, head, layout.delimiter)
     if layout.column_names is not None and names != layout.column_names:
         raise ClickLogFormatError(f"{path}, line 1: the header names {names}, the layout expects {layout.column_names}")
     unknown = sorted(set(layout.integer_columns) - set(names))
@@ -83,6 +197,21 @@ class _FirstInvalidRow:
             f"line {row.number}: {row.actual_columns} field(s), expected {row.expected_columns}: {row.text[:200]!r}"
         )
         return "error"
+
+
+def _parse_error(
+    path: Path, names: list[str], invalid: _FirstInvalidRow, error: pa.ArrowInvalid
+) -> ClickLogFormatError:
+    if invalid.message is not None:
+        return ClickLogFormatError(f"{path}, {invalid.message}")
+    utf8 = _INVALID_UTF8.search(str(error))
+    if utf8 is not None:
+        position, line = int(utf8[1]), int(utf8[2])
+        column = names[position] if position < len(names) else f"#{position + 1}"
+        return ClickLogFormatError(
+            f"{path}, line {line}: not a UTF-8 text CSV: column '{column}' holds bytes that are not UTF-8"
+        )
+    return ClickLogFormatError(f"{path}: {error}")
 
 
 def _batches(
@@ -108,9 +237,9 @@ def _batches(
         # Opening already parses the first block, so it can fail on a bad line too.
         yield from pacsv.open_csv(pa.input_stream(str(path), compression="gzip" if compressed else None), **options)
     except pa.ArrowInvalid as error:
-        if invalid.message is None:
-            raise ClickLogFormatError(f"{path}: {error}") from error
-        raise ClickLogFormatError(f"{path}, {invalid.message}") from error
+        raise _parse_error(path, names, invalid, error) from error
+    except OSError as error:  # pyarrow's decompression errors (a truncated or corrupt gzip file)
+        raise _damaged(path, compressed, error) from error
 
 
 def _lines(mask: np.ndarray, first_line: int) -> list[int]:
@@ -156,14 +285,16 @@ def read_click_log(
 
     Raises:
         ClickLogFormatError: naming the file and the first offending line: a wrong number of fields,
-            an empty line, a non-integer in an integer column, or a header that differs from the layout.
+            an empty line, a non-integer in an integer column, a field that is not UTF-8, or a header
+            that differs from the layout; or, with the byte offset where no line is known, an empty
+            or binary file and a truncated or corrupt gzip file (with its last complete line).
         FileNotFoundError: when there is no file at ``path``.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no click-log file at {path}")
     compressed = _is_gzip(path)
-    names = _column_names(path, compressed, layout)
+    names = _column_names(path, compressed, _text_start(path, compressed), layout)
     unknown = sorted(set(skip_columns) - set(names))
     if unknown:
         raise ClickLogFormatError(f"{path}: skip_columns {unknown} are not columns of the file ({names})")
@@ -181,8 +312,9 @@ def read_click_log(
         if max_rows is not None and n_rows >= max_rows:
             break
     if not typed:
-        raise ClickLogFormatError(f"{path}: no data rows")
+        raise ClickLogFormatError(f"{path}: no data rows{' after the header (line 1)' if layout.header else ''}")
     table = pa.Table.from_batches(typed).unify_dictionaries()
     frame: pd.DataFrame = table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     frame.index = pd.RangeIndex(first_data_line, first_data_line + len(frame), name=LINE_INDEX)
+    frame.attrs[SOURCE_ATTR] = str(path)
     return frame

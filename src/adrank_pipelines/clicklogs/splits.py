@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from adrank_pipelines.clicklogs.config import EVENT_TIME, HOUR_OF_DAY, IMPRESSION_ID, RandomSplit, TimeSplit
+from adrank_pipelines.clicklogs.config import (
+    EVENT_TIME,
+    HOUR_OF_DAY,
+    IMPRESSION_ID,
+    RANDOM_SPLIT_OVERRIDE,
+    RandomSplit,
+    TimeSplit,
+)
 from adrank_pipelines.features.splits import SPLITS, TEST, TRAIN, VALID, split_column
 
 
@@ -18,7 +25,7 @@ def _day_splits(times: pd.Series, splits: TimeSplit) -> pd.Series:
         raise ValueError(
             f"The time split needs at least {needed} distinct days (1 train day + clicklog_features.splits."
             f"valid_days={splits.valid_days} + test_days={splits.test_days}) but the log spans {distinct}: "
-            "lower them, read more of the log, or use method: random"
+            f"lower them, read more of the log, or split at random instead: {RANDOM_SPLIT_OVERRIDE}"
         )
     return split_column(days, splits.valid_days, splits.test_days, drift_days=0)
 

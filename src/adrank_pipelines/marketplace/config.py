@@ -85,7 +85,7 @@ class Browsing(_Strict):
 
 
 class MarketplaceConfig(_Strict):
-    seed: int
+    seed: int = Field(ge=0, description="seeds numpy's generator, which takes only non-negative integers")
     start_date: date
     n_users: int = Field(ge=10)
     n_advertisers: int = Field(ge=2)

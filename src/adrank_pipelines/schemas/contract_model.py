@@ -9,6 +9,9 @@ import pandera.pandas as pa
 
 # The "column" of a table-wide rule that judges no single column (e.g. the table has rows).
 WHOLE_TABLE = "(whole table)"
+# The name of the rule that a table holds rows (``ContractModel.has_at_least_one_row``): an empty
+# table is reported as such, ahead of anything its columns could say.
+NON_EMPTY_CHECK = "has_at_least_one_row"
 
 
 # Any, like pa.Field itself: a model assigns the field to its typed column annotation (e.g. Series[np.int64]).

@@ -2,13 +2,16 @@
 
 Every check (pandera contract, cross-table integrity, time window, Great Expectations suite)
 reports ``ContractFailure`` records instead of raising, so a run can list *all* problems of a
-delivery in one ``DataContractError`` rather than stopping at the first.
+delivery in one ``DataContractError`` rather than stopping at the first. A check that reads a table
+which failed its own contract is not run but recorded as a ``SkippedCheck``: its failures would only
+echo that table's, and bury the real cause under derived ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -20,8 +23,8 @@ _ID_COLUMNS = ("impression_id", "request_id", "ad_id", "advertiser_id", "user_id
 class ContractFailure:
     """One failed check on one column of one dataset, with a few offending rows as evidence.
 
-    ``structural`` marks a column that is missing or mistyped: rules reading it would only add
-    noise (or crash), so they are skipped.
+    ``verdict`` states a finding about the column or table as a whole (a wrong dtype, no rows),
+    where a count of failure cases would mislead.
     """
 
     dataset: str
@@ -29,33 +32,83 @@ class ContractFailure:
     check: str
     failure_count: int
     examples: tuple[str, ...]
-    structural: bool = False
+    verdict: str = ""
 
     def render(self) -> str:
-        header = (
-            f"dataset '{self.dataset}', column '{self.column}', check '{self.check}': "
-            f"{self.failure_count} failure case(s)"
-        )
+        cases = f"{self.failure_count} failure case(s)"
+        found = f"{self.verdict}; {cases}" if self.verdict and self.examples else self.verdict or cases
+        header = f"dataset '{self.dataset}', column '{self.column}', check '{self.check}': {found}"
         if not self.examples:
             return header
         shown = "\n".join(f"      {example}" for example in self.examples)
         return f"{header}, first {len(self.examples)}:\n{shown}"
 
 
-class DataContractError(Exception):
-    """Raised when raw data breaks its contract; the message lists every failure found."""
+@dataclass(frozen=True)
+class SkippedCheck:
+    """A check not run because tables it reads failed their own contract."""
 
-    def __init__(self, failures: Sequence[ContractFailure]) -> None:
+    check: str
+    failed_tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ContractOutcome:
+    """What a group of checks found: failures first-cause first, the checks skipped, and the
+    tables that failed their own (single-table) contract, which later checks must not read."""
+
+    failures: tuple[ContractFailure, ...] = ()
+    skipped: tuple[SkippedCheck, ...] = ()
+    broken_tables: frozenset[str] = field(default_factory=frozenset)
+
+    def __add__(self, other: ContractOutcome) -> ContractOutcome:
+        return ContractOutcome(
+            self.failures + other.failures, self.skipped + other.skipped, self.broken_tables | other.broken_tables
+        )
+
+
+def skip_if_broken(check: str, reads: Iterable[str], broken_tables: frozenset[str]) -> SkippedCheck | None:
+    """The skip record of a check reading a broken table, or ``None`` when the check may run."""
+    failed = tuple(table for table in dict.fromkeys(reads) if table in broken_tables)
+    return SkippedCheck(check, failed) if failed else None
+
+
+class DataContractError(Exception):
+    """Raised when raw data breaks its contract; the message lists every failure found, then
+    the checks skipped because a table they read failed its own contract."""
+
+    def __init__(self, failures: Sequence[ContractFailure], skipped: Sequence[SkippedCheck] = ()) -> None:
         self.failures = tuple(failures)
+        self.skipped = tuple(skipped)
         datasets = sorted({failure.dataset for failure in self.failures})
         lines = [f"{len(self.failures)} data contract check(s) failed in {datasets}; nothing downstream was written."]
         lines += [f"  [{number}] {failure.render()}" for number, failure in enumerate(self.failures, 1)]
+        lines += _render_skipped(self.skipped)
         super().__init__("\n".join(lines))
 
 
-def raise_if_any(failures: Sequence[ContractFailure]) -> None:
+def _render_skipped(skipped: Sequence[SkippedCheck]) -> list[str]:
+    """One ``skipped: <table> failed its own contract`` entry per group of failed tables."""
+    by_tables: dict[tuple[str, ...], list[str]] = {}
+    for skip in skipped:
+        checks = by_tables.setdefault(skip.failed_tables, [])
+        if skip.check not in checks:
+            checks.append(skip.check)
+    lines = []
+    for tables, checks in by_tables.items():
+        whose = "its" if len(tables) == 1 else "their"
+        lines.append(f"  skipped: {' and '.join(tables)} failed {whose} own contract; not run:")
+        lines += textwrap.wrap("; ".join(checks), width=110, initial_indent=" " * 6, subsequent_indent=" " * 6)
+    return lines
+
+
+def raise_if_any(failures: Sequence[ContractFailure], skipped: Sequence[SkippedCheck] = ()) -> None:
     if failures:
-        raise DataContractError(failures)
+        raise DataContractError(failures, skipped)
+
+
+def raise_if_failed(outcome: ContractOutcome) -> None:
+    raise_if_any(outcome.failures, outcome.skipped)
 
 
 def describe_row(frame: pd.DataFrame, label: object, column: str) -> str:

@@ -15,8 +15,9 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from adrank_pipelines.schemas.contract_model import ContractModel, primary_key
-from adrank_pipelines.schemas.failures import ContractFailure, failure_from_mask
-from adrank_pipelines.schemas.pandera_failures import contract_failures
+from adrank_pipelines.schemas.failures import ContractFailure, ContractOutcome, failure_from_mask, skip_if_broken
+from adrank_pipelines.schemas.pandera_failures import contract_outcome
+from adrank_pipelines.schemas.raw_tables import RAW_TABLE_SCHEMAS
 
 PROBABILITY = {"min_value": 0.0, "max_value": 1.0}
 
@@ -46,16 +47,40 @@ GROUND_TRUTH_SCHEMAS: dict[str, tuple[type[ContractModel], str, str]] = {
 def ground_truth_failures(
     truth_tables: Mapping[str, pd.DataFrame], raw_tables: Mapping[str, pd.DataFrame], max_examples: int
 ) -> list[ContractFailure]:
-    """Each truth table's contract, and that it describes exactly the ids of its raw table."""
-    failures: list[ContractFailure] = []
+    return list(ground_truth_outcome(truth_tables, raw_tables, max_examples).failures)
+
+
+def ground_truth_outcome(
+    truth_tables: Mapping[str, pd.DataFrame], raw_tables: Mapping[str, pd.DataFrame], max_examples: int
+) -> ContractOutcome:
+    """Each truth table's contract, and that it describes exactly the ids of its raw table.
+
+    The id match runs only when both tables kept their own contract: against a raw table with a
+    duplicated or missing id it would blame the truth table for the raw table's fault. The raw
+    tables' failures are the raw contract's to report, so they are not listed here.
+    """
+    outcome = ContractOutcome(broken_tables=_broken_raw_tables(raw_tables))
     for name, (schema, raw_name, key) in GROUND_TRUTH_SCHEMAS.items():
-        truth_failures = contract_failures(name, truth_tables[name], schema, max_examples)
-        failures += truth_failures
-        raw = raw_tables[raw_name]
-        key_usable = not any(failure.structural and failure.column == key for failure in truth_failures)
-        if key_usable and key in raw.columns:
-            failures += _id_coverage_failures(name, truth_tables[name], raw_name, raw, key, max_examples)
-    return failures
+        outcome += contract_outcome(name, truth_tables[name], schema, max_examples)
+        match = f"{name}.{key} matches {raw_name}.{key}"
+        skipped = skip_if_broken(match, (name, raw_name), outcome.broken_tables)
+        if skipped is not None:
+            outcome += ContractOutcome(skipped=(skipped,))
+        else:
+            coverage = _id_coverage_failures(
+                name, truth_tables[name], raw_name, raw_tables[raw_name], key, max_examples
+            )
+            outcome += ContractOutcome(failures=tuple(coverage))
+    return outcome
+
+
+def _broken_raw_tables(raw_tables: Mapping[str, pd.DataFrame]) -> frozenset[str]:
+    """The raw tables described by ground truth that fail their own (pandera) contract."""
+    return frozenset(
+        raw_name
+        for _, raw_name, _ in GROUND_TRUTH_SCHEMAS.values()
+        if contract_outcome(raw_name, raw_tables[raw_name], RAW_TABLE_SCHEMAS[raw_name], max_examples=1).failures
+    )
 
 
 def _id_coverage_failures(

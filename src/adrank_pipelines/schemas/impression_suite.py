@@ -4,7 +4,9 @@ pandera proves each row keeps the contract; these suites judge the log as a whol
 null rates, click-through rate, and the shape of the position and hour distributions. They run
 in an ephemeral GX context (nothing persisted, analytics off, no network) whose Data Docs site is
 built in a temporary folder and handed back as text files, with ``summary.html`` as the entry
-page that reads offline (see ``suite_report_page``).
+page that reads offline (see ``suite_report_page``). They run only on an impression log that keeps
+its pandera contract: on a missing or mistyped column they would fail (or crash) with it, and the
+contract already names the cause.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from great_expectations.data_context.types.base import (
 )
 
 from adrank_pipelines.schemas.contract_model import WHOLE_TABLE
+from adrank_pipelines.schemas.pandera_failures import contract_outcome
 from adrank_pipelines.schemas.raw_tables import ImpressionsSchema
 from adrank_pipelines.schemas.settings import ImpressionSuiteThresholds
 from adrank_pipelines.schemas.suite_report_page import SUMMARY_PAGE, render_summary_page
+from adrank_pipelines.schemas.suite_summary import IMPRESSIONS, IMPRESSIONS_BY_POSITION, SUITE_TABLES
 
-IMPRESSIONS = "impressions"
-IMPRESSIONS_BY_POSITION = "impressions by position"
 _DOCS_SITE = "local_site"
 # The Data Docs site also ships fonts and images; the pages stay readable without them.
 _SITE_TEXT_SUFFIXES = (".html", ".css")
@@ -79,6 +81,10 @@ def ctr_by_position(impressions: pd.DataFrame, min_impressions: int) -> pd.DataF
 
 
 def run_impression_suites(impressions: pd.DataFrame, thresholds: ImpressionSuiteThresholds) -> SuiteReport:
+    """Both suites' outcome and Data Docs, or a report that they were skipped on a broken log."""
+    table = SUITE_TABLES[IMPRESSIONS]  # both suites read the impression log
+    if contract_outcome(table, impressions, ImpressionsSchema, max_examples=1).failures:
+        return _skipped_report(f"{table} failed its own contract")
     batches = {
         IMPRESSIONS: (impressions, impression_log_expectations(thresholds)),
         IMPRESSIONS_BY_POSITION: (
@@ -96,6 +102,16 @@ def run_impression_suites(impressions: pd.DataFrame, thresholds: ImpressionSuite
         site = _read_site(Path(docs_folder))
     summary = {"success": all(suite["success"] for suite in suites), "suites": suites}
     return SuiteReport(summary=summary, data_docs={**site, SUMMARY_PAGE: render_summary_page(summary, site)})
+
+
+def _skipped_report(reason: str) -> SuiteReport:
+    """A summary naming the suites not run, and its page; the contract error gives the cause."""
+    suites = [
+        {"dataset": dataset, "suite": _suite_name(dataset), "success": False, "skipped": True, "expectations": []}
+        for dataset in (IMPRESSIONS, IMPRESSIONS_BY_POSITION)
+    ]
+    summary = {"success": False, "skipped": reason, "suites": suites}
+    return SuiteReport(summary=summary, data_docs={SUMMARY_PAGE: render_summary_page(summary, [])})
 
 
 def _ephemeral_context(docs_folder: Path) -> Any:
@@ -120,7 +136,7 @@ def _run_suite(
 ) -> dict[str, Any]:
     name = dataset.replace(" ", "_")
     batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole_table")
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{name}_plausibility", expectations=expectations))
+    suite = context.suites.add(gx.ExpectationSuite(name=_suite_name(dataset), expectations=expectations))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
@@ -138,6 +154,10 @@ def _run_suite(
         "success": bool(validation.success),
         "expectations": [_summarize_expectation(outcome.to_json_dict()) for outcome in validation.results],
     }
+
+
+def _suite_name(dataset: str) -> str:
+    return f"{dataset.replace(' ', '_')}_plausibility"
 
 
 def _summarize_expectation(outcome: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Cross-table rules of the raw marketplace tables: foreign keys and what impressions copy.
 
-Each rule names the columns it reads (``CrossTableRule.reads``) so the caller can skip rules on
-columns that are missing or mistyped; pandera has already reported those.
+Each rule names the columns it reads (``CrossTableRule.reads``) so that a rule reading a table
+which failed its own contract is skipped: on a broken table (an empty ``ads``, a duplicated id) it
+would only report derived failures (every impression's ad "missing") ahead of the real cause.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from adrank_pipelines.schemas.failures import ContractFailure, failure_from_mask
+from adrank_pipelines.schemas.failures import ContractFailure, ContractOutcome, failure_from_mask, skip_if_broken
 
 Tables = Mapping[str, pd.DataFrame]
 ColumnRef = tuple[str, str]  # (dataset, column)
@@ -22,8 +23,13 @@ COPIED_FROM_REQUEST = ("user_id", "event_time", "day", "hour", "placement", "pla
 
 @dataclass(frozen=True)
 class CrossTableRule:
+    name: str
     reads: tuple[ColumnRef, ...]
     check: Callable[[Tables, int], list[ContractFailure]]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(table for table, _ in self.reads))
 
 
 def _foreign_key(child: str, column: str, parent: str, parent_column: str) -> CrossTableRule:
@@ -33,7 +39,8 @@ def _foreign_key(child: str, column: str, parent: str, parent_column: str) -> Cr
         rule = f"foreign key: every {column} exists in {parent}.{parent_column}"
         return failure_from_mask(child, frame, column, rule, dangling, max_examples)
 
-    return CrossTableRule(((child, column), (parent, parent_column)), check)
+    name = f"{child}.{column} foreign key to {parent}.{parent_column}"
+    return CrossTableRule(name, ((child, column), (parent, parent_column)), check)
 
 
 def _with_request(tables: Tables) -> pd.DataFrame:
@@ -52,7 +59,8 @@ def _copied_from_request(column: str) -> CrossTableRule:
         return failure_from_mask("impressions", impressions, column, rule, differs, max_examples)
 
     reads = (("impressions", "request_id"), ("requests", "request_id"), ("impressions", column), ("requests", column))
-    return CrossTableRule(reads, check)
+    # One name for all copied columns: a skipped check is listed once, not once per column.
+    return CrossTableRule(f"impressions copy {', '.join(COPIED_FROM_REQUEST)} of their request", reads, check)
 
 
 def _position_within_request_slots(tables: Tables, max_examples: int) -> list[ContractFailure]:
@@ -79,6 +87,7 @@ CROSS_TABLE_RULES: tuple[CrossTableRule, ...] = (
     _foreign_key("user_events", "user_id", "users", "user_id"),
     *(_copied_from_request(column) for column in COPIED_FROM_REQUEST),
     CrossTableRule(
+        "impressions.position <= requests.n_slots",
         (
             ("impressions", "request_id"),
             ("requests", "request_id"),
@@ -88,16 +97,20 @@ CROSS_TABLE_RULES: tuple[CrossTableRule, ...] = (
         _position_within_request_slots,
     ),
     CrossTableRule(
+        "impressions.day >= ads.first_day",
         (("impressions", "ad_id"), ("ads", "ad_id"), ("impressions", "day"), ("ads", "first_day")),
         _ad_live_on_impression_day,
     ),
 )
 
 
-def cross_table_failures(tables: Tables, unusable: set[ColumnRef], max_examples: int) -> list[ContractFailure]:
-    """Failures of every rule that reads no ``unusable`` column."""
-    failures: list[ContractFailure] = []
+def cross_table_outcome(tables: Tables, broken_tables: frozenset[str], max_examples: int) -> ContractOutcome:
+    """Failures of every rule whose tables all kept their own contract; the others are skipped."""
+    outcome = ContractOutcome()
     for rule in CROSS_TABLE_RULES:
-        if unusable.isdisjoint(rule.reads):
-            failures += rule.check(tables, max_examples)
-    return failures
+        skipped = skip_if_broken(rule.name, rule.tables, broken_tables)
+        if skipped is not None:
+            outcome += ContractOutcome(skipped=(skipped,))
+        else:
+            outcome += ContractOutcome(failures=tuple(rule.check(tables, max_examples)))
+    return outcome

@@ -1,55 +1,161 @@
-"""Run a pandera contract lazily and turn its failure cases into ``ContractFailure`` records."""
+"""Run a pandera contract lazily and turn its failure cases into ``ContractFailure`` records.
+
+A contract runs in two stages so that the first failure names the real cause: first every column
+on its own (present, dtype, nulls, values) and the table's non-empty rule; then, only on a table
+that passed those, the table-wide rules that compare columns (``conversion <= click``), which on a
+broken column would only fail along with it or crash on it.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
 
-from adrank_pipelines.schemas.contract_model import WHOLE_TABLE, TableContract
-from adrank_pipelines.schemas.failures import ContractFailure, describe_row
+from adrank_pipelines.schemas.contract_model import NON_EMPTY_CHECK, WHOLE_TABLE, TableContract
+from adrank_pipelines.schemas.failures import ContractFailure, ContractOutcome, SkippedCheck, describe_row
 
-# pandera's name for the "column is missing" check, and the prefix of its dtype checks.
+# pandera's names for its built-in checks, and the prefix of its dtype checks.
 _MISSING_COLUMN_CHECK = "column_in_dataframe"
+_NULL_CHECK = "not_nullable"
 _DTYPE_CHECK_PREFIX = "dtype("
+_VALUE_RANK = 4
+
+
+def _rank(check: str) -> int:
+    """Where a failure is listed within its table: no rows, a missing column, nulls (which also
+    turn an integer column to float), a wrong dtype, then the values; ties keep pandera's order."""
+    if check == NON_EMPTY_CHECK:
+        return 0
+    if check == _MISSING_COLUMN_CHECK:
+        return 1
+    if check == _NULL_CHECK:
+        return 2
+    if check.startswith(_DTYPE_CHECK_PREFIX):
+        return 3
+    return _VALUE_RANK
 
 
 def contract_failures(
     dataset: str, frame: pd.DataFrame, schema: type[TableContract], max_examples: int
 ) -> list[ContractFailure]:
-    """Every failed check of ``schema`` on ``frame``, grouped per (column, check)."""
+    """Every failed check of ``schema`` on ``frame``, grouped per (column, check), first cause first."""
+    return list(contract_outcome(dataset, frame, schema, max_examples).failures)
+
+
+def contract_outcome(
+    dataset: str, frame: pd.DataFrame, schema: type[TableContract], max_examples: int
+) -> ContractOutcome:
+    """The failures of ``schema`` on ``frame``; its table-wide rules are skipped when a column failed."""
+    contract = schema.to_schema()
+    table_rules = [check for check in contract.checks if check.name != NON_EMPTY_CHECK]
+    failures = _column_stage_failures(dataset, frame, contract, max_examples)
+    if failures:
+        skipped = tuple(SkippedCheck(f"{dataset} check '{rule.name}'", (dataset,)) for rule in table_rules)
+        return ContractOutcome(tuple(failures), skipped, frozenset({dataset}))
+    table_stage = pa.DataFrameSchema(checks=table_rules, name=contract.name)
+    failures = _failures_of(dataset, frame, table_stage, contract, max_examples)
+    return ContractOutcome(tuple(failures), (), frozenset({dataset}) if failures else frozenset())
+
+
+def _column_stage_failures(
+    dataset: str,
+    frame: pd.DataFrame,
+    contract: pa.DataFrameSchema,
+    max_examples: int,
+) -> list[ContractFailure]:
+    """Column checks and the non-empty rule, first cause first; a value check on a column of the
+    wrong dtype is dropped (it compares text with numbers, say, and fails or crashes with it)."""
+    column_stage = copy.copy(contract)
+    column_stage.checks = [check for check in contract.checks if check.name == NON_EMPTY_CHECK]
+    failures = _failures_of(dataset, frame, column_stage, contract, max_examples)
+    mistyped = {failure.column for failure in failures if failure.check.startswith(_DTYPE_CHECK_PREFIX)}
+    kept = [failure for failure in failures if _rank(failure.check) < _VALUE_RANK or failure.column not in mistyped]
+    return sorted(kept, key=lambda failure: _rank(failure.check))
+
+
+def _failures_of(
+    dataset: str,
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    contract: pa.DataFrameSchema,
+    max_examples: int,
+) -> list[ContractFailure]:
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
-        return _group_failure_cases(dataset, frame, schema, errors.failure_cases, max_examples)
+        return _group_failure_cases(dataset, frame, contract, errors.failure_cases, max_examples)
     return []
 
 
 def _group_failure_cases(
     dataset: str,
     frame: pd.DataFrame,
-    schema: type[TableContract],
+    contract: pa.DataFrameSchema,
     failure_cases: pd.DataFrame,
     max_examples: int,
 ) -> list[ContractFailure]:
-    cases = _name_judged_columns(schema, failure_cases)
+    cases = _name_judged_columns(contract, failure_cases)
     failures = []
     for (column_key, check_key), group in cases.groupby(["column", "check"], sort=False):
         # Both key columns hold text (see _name_judged_columns).
         column, check = str(column_key), str(check_key)
-        if check == _MISSING_COLUMN_CHECK:
-            examples: tuple[str, ...] = (f"columns present: {list(frame.columns)}",)
-        else:
-            records = group.head(max_examples).to_dict("records")
-            examples = tuple(_describe_case(frame, column, record) for record in records)
-        structural = check == _MISSING_COLUMN_CHECK or check.startswith(_DTYPE_CHECK_PREFIX)
-        failures.append(ContractFailure(dataset, column, check, len(group), examples, structural))
+        failures.append(_failure(dataset, frame, contract, column, check, group, max_examples))
     return failures
 
 
-def _name_judged_columns(schema: type[TableContract], failure_cases: pd.DataFrame) -> pd.DataFrame:
+def _failure(
+    dataset: str,
+    frame: pd.DataFrame,
+    contract: pa.DataFrameSchema,
+    column: str,
+    check: str,
+    group: pd.DataFrame,
+    max_examples: int,
+) -> ContractFailure:
+    if check == _MISSING_COLUMN_CHECK:
+        return ContractFailure(dataset, column, check, len(group), (f"columns present: {list(frame.columns)}",))
+    if check == NON_EMPTY_CHECK:
+        return ContractFailure(dataset, column, check, 1, (), verdict=f"dataset '{dataset}' is empty (0 rows)")
+    if check.startswith(_DTYPE_CHECK_PREFIX):
+        return _dtype_failure(
+            dataset, frame, column, check, _expected_dtype(contract, column, check), group, max_examples
+        )
+    records = group.head(max_examples).to_dict("records")
+    examples = tuple(_describe_case(frame, column, record) for record in records)
+    return ContractFailure(dataset, column, check, len(group), examples)
+
+
+def _dtype_failure(
+    dataset: str, frame: pd.DataFrame, column: str, check: str, expected: str, group: pd.DataFrame, max_examples: int
+) -> ContractFailure:
+    """One failure per mistyped column, led by the dtype expected and found.
+
+    pandera lists the values of another type when the column holds objects (a text among floats)
+    and a single case for a column of another dtype, where every row is of the wrong type.
+    """
+    values = frame[column]
+    verdict = f"wrong dtype: expected {expected}, got {values.dtype}"
+    if pd.api.types.is_integer_dtype(expected) and pd.api.types.is_float_dtype(values) and values.isna().any():
+        verdict += " (the nulls turn an integer column to float)"
+    # pandera lists a null as a value of another type too; the null check already names its row.
+    labels = group["index"].dropna()
+    labels = labels[labels.isin(frame.index[values.notna().to_numpy()])]
+    examples = tuple(describe_row(frame, label, column) for label in labels.head(max_examples))
+    return ContractFailure(dataset, column, check, len(labels) or len(frame), examples, verdict)
+
+
+def _expected_dtype(contract: pa.DataFrameSchema, column: str, check: str) -> str:
+    column_schema = contract.columns.get(column)
+    if column_schema is not None:
+        return str(column_schema.dtype)
+    return check.removeprefix(_DTYPE_CHECK_PREFIX).removesuffix(")").strip("'")
+
+
+def _name_judged_columns(contract: pa.DataFrameSchema, failure_cases: pd.DataFrame) -> pd.DataFrame:
     """One case per (column judged, check, row).
 
     pandera files a missing column under the schema with the column's name as its failure case,
@@ -58,7 +164,6 @@ def _name_judged_columns(schema: type[TableContract], failure_cases: pd.DataFram
     """
     check = failure_cases["check"].astype(str)
     column = failure_cases["column"].where(check != _MISSING_COLUMN_CHECK, failure_cases["failure_case"])
-    contract = schema.to_schema()
     table_checks = {table_check.name for table_check in contract.checks}
     is_table_check = check.isin(table_checks)
     column = column.mask(is_table_check, check.map(lambda name: _judged_column(name, list(contract.columns))))
@@ -73,7 +178,7 @@ def _judged_column(check: str, columns: list[str]) -> str:
 
 
 def _describe_case(frame: pd.DataFrame, column: str, record: Mapping[Hashable, Any]) -> str:
-    """The offending row when pandera names one, else what pandera observed (e.g. the dtype)."""
+    """The offending row when pandera names one, else what pandera observed."""
     label = record["index"]
     if pd.notna(label) and label in frame.index:
         return describe_row(frame, label, column)

@@ -19,7 +19,7 @@ _STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:70em}"
     "table{border-collapse:collapse;margin-bottom:2em}"
     "th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}"
-    ".pass{color:#17702c}.fail{color:#b00020;font-weight:bold}"
+    ".pass{color:#17702c}.fail{color:#b00020;font-weight:bold}.skipped{color:#8a5a00;font-weight:bold}"
 )
 _COLUMNS = ("status", "expectation", "column", "arguments", "observed / unexpected count", "unexpected examples")
 
@@ -27,11 +27,16 @@ _COLUMNS = ("status", "expectation", "column", "arguments", "observed / unexpect
 def render_summary_page(summary: dict[str, Any], site_paths: Iterable[str]) -> str:
     paths = sorted(site_paths)
     sections = "".join(_suite_section(suite, paths) for suite in summary["suites"])
+    if "skipped" in summary:
+        status = "<span class='skipped'>NOT RUN</span>"
+        reason = f"<p>Not run: {escape(summary['skipped'])}; the contract error of the run names the cause.</p>"
+    else:
+        status, reason = _status(summary["success"]), ""
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>Impression log expectations</title><style>{_STYLE}</style></head><body>"
-        f"<h1>Impression log expectations: {_status(summary['success'])}</h1>"
-        f"{sections}</body></html>"
+        f"<h1>Impression log expectations: {status}</h1>"
+        f"{reason}{sections}</body></html>"
     )
 
 
@@ -40,6 +45,8 @@ def _status(success: bool) -> str:
 
 
 def _suite_section(suite: dict[str, Any], paths: list[str]) -> str:
+    if suite.get("skipped"):
+        return f"<h2>{escape(suite['dataset'])}: <span class='skipped'>NOT RUN</span></h2>"
     links = " | ".join(
         f"<a href='{escape(path)}'>{escape(label)}</a>"
         for label, prefix in (("validation result", "validations/"), ("expectation suite", "expectations/"))

@@ -75,6 +75,66 @@ def test_corrupted_table_stops_the_run_before_any_validated_table_is_saved(
     assert catalog.exists("impression_suite_data_docs")
 
 
+def duplicate_impression_id(world: dict[str, pd.DataFrame]) -> None:
+    world["impressions"].loc[5, "impression_id"] = world["impressions"].loc[4, "impression_id"]
+
+
+def empty_ads(world: dict[str, pd.DataFrame]) -> None:
+    world["ads"] = world["ads"].iloc[:0]
+
+
+def text_bids(world: dict[str, pd.DataFrame]) -> None:
+    world["ads"]["bid"] = world["ads"]["bid"].astype(str)
+
+
+def nan_click(world: dict[str, pd.DataFrame]) -> None:
+    world["impressions"]["click"] = world["impressions"]["click"].astype(np.float64)
+    world["impressions"].loc[7, "click"] = np.nan
+
+
+# Each corruption, the failure that must come first, and what it once came with or behind.
+FIRST_CAUSE = [
+    (
+        duplicate_impression_id,
+        "dataset 'impressions', column 'impression_id', check 'field_uniqueness': 2 failure case(s)",
+        ["truth_impressions"],
+    ),
+    (
+        empty_ads,
+        "dataset 'ads', column '(whole table)', check 'has_at_least_one_row': dataset 'ads' is empty (0 rows)",
+        ["truth_ads", "exists in ads.ad_id"],
+    ),
+    (
+        text_bids,
+        "dataset 'ads', column 'bid', check 'dtype('float64')': wrong dtype: expected float64, got str",
+        ["TypeError", "greater_than(0)", "failure case"],
+    ),
+    (
+        nan_click,
+        "dataset 'impressions', column 'click', check 'not_nullable': 1 failure case(s)",
+        ["check 'conversion_at_most_click'", "expect_column_values_to_not_be_null"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("corrupt", "first", "spurious"), FIRST_CAUSE, ids=[case[0].__name__ for case in FIRST_CAUSE])
+def test_the_first_failure_names_the_real_cause(
+    corrupt: Callable[[dict[str, pd.DataFrame]], None], first: str, spurious: list[str]
+) -> None:
+    world = make_world()
+    corrupt(world)
+    catalog = _catalog(world)
+    with pytest.raises(DataContractError) as raised:
+        SequentialRunner().run(create_pipeline(), catalog)
+    message = str(raised.value)
+    assert message.splitlines()[1].startswith(f"  [1] {first}"), message
+    reported = message.split("  skipped:")[0]
+    assert not [text for text in spurious if text in reported], message
+    broken = raised.value.failures[0].dataset
+    assert f"  skipped: {broken} failed its own contract; not run:" in message
+    assert not any(catalog.exists(name) for name in VALIDATED)
+
+
 def test_failed_expectation_alone_stops_the_run() -> None:
     world = make_world()
     world["impressions"]["click"] = np.int8(1)

@@ -1,0 +1,144 @@
+"""Start-up checks of what a run was asked for: the configuration environment, the pipeline names, the typed parameters.
+
+Each check fails with a message that names the bad input and the closest valid one, before any plugin (MLflow
+included) or node acts on it. The hooks and the pipeline registry call these; they hold no Kedro state themselves.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+from kedro.pipeline import Pipeline
+from kedro.validation import ParameterValidationError, TypeExtractor
+from pydantic import BaseModel, ValidationError
+
+_MISSING = object()
+_MAX_VALUE_REPR = 60
+
+
+class UnknownEnvironmentError(ValueError):
+    """`--env` (or KEDRO_ENV) names no folder of the configuration source."""
+
+
+class UnknownPipelineError(ValueError):
+    """`--pipelines` names no registered pipeline."""
+
+
+class InvalidParameterError(ParameterValidationError):
+    """A typed parameter breaks its model's rules; a subclass of Kedro's own error, so callers catching that still do."""
+
+
+def closest(name: str, choices: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(name, list(choices), n=1)
+    return matches[0] if matches else None
+
+
+def _shown(path: Path) -> str:
+    try:
+        return f"{path.resolve().relative_to(Path.cwd().resolve())}/"
+    except ValueError:
+        return f"{path}/"
+
+
+def check_environment(conf_source: Path, env: str, base_env: str) -> None:
+    """Raise if ``env`` is not a folder of ``conf_source``: Kedro would silently run on ``base_env`` alone.
+
+    A source that is not a local folder (an archive, a remote store) is left to Kedro.
+    """
+    if not conf_source.is_dir() or (conf_source / env).is_dir():
+        return
+    environments = sorted(
+        path.name
+        for path in conf_source.iterdir()
+        if path.is_dir() and path.name != base_env and not path.name.startswith((".", "_"))
+    )
+    message = (
+        f"no configuration environment '{env}' in {_shown(conf_source)}; "
+        f"the environments (each on top of {base_env}) are {', '.join(environments)}"
+    )
+    suggestion = closest(env, environments)
+    raise UnknownEnvironmentError(message + (f"; did you mean '{suggestion}'?" if suggestion else ""))
+
+
+def check_pipeline_names(requested: Iterable[str], available: Iterable[str]) -> None:
+    known = sorted(available)
+    for name in requested:
+        if name in known:
+            continue
+        suggestion = closest(name, known)
+        hint = f"did you mean '{suggestion}'? " if suggestion else ""
+        raise UnknownPipelineError(f"no pipeline '{name}'; {hint}The pipelines are: {', '.join(known)}")
+
+
+def _model_class(expected: Any) -> type[BaseModel] | None:
+    """The pydantic model a node parameter is annotated with, looking through ``X | None``."""
+    if get_origin(expected) in (Union, types.UnionType):
+        models = [arg for arg in get_args(expected) if _model_class(arg) is not None]
+        return models[0] if len(models) == 1 else None
+    return expected if isinstance(expected, type) and issubclass(expected, BaseModel) else None
+
+
+def _lookup(parameters: Mapping[str, Any], dotted_key: str) -> Any:
+    value: Any = parameters
+    for part in dotted_key.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _fields_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:
+    """Field names of the sub-model at ``location`` (empty when the path leaves nested models)."""
+    for part in location:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _describe(key: str, model: type[BaseModel], error: ValidationError) -> list[str]:
+    problems = []
+    for detail in error.errors(include_url=False):
+        location = detail["loc"]
+        name = ".".join([key, *(str(part) for part in location)])
+        if detail["type"] == "extra_forbidden":
+            suggestion = closest(str(location[-1]), _fields_at(model, location[:-1]))
+            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
+            problems.append(f"{name}: not a known setting{hint}")
+        elif detail["type"] == "missing":
+            problems.append(f"{name}: missing")
+        else:
+            value = repr(detail["input"])
+            if len(value) > _MAX_VALUE_REPR:
+                value = value[: _MAX_VALUE_REPR - 3] + "..."
+            problems.append(f"{name} = {value}: {detail['msg']}")
+    return problems
+
+
+def typed_parameter_problems(parameters: Mapping[str, Any], pipelines: Mapping[str, Pipeline]) -> list[str]:
+    """One line per broken rule of every pydantic-typed ``params:`` input of ``pipelines``, named by its dotted key."""
+    problems: list[str] = []
+    requirements = TypeExtractor(dict(pipelines)).extract_types_from_pipelines()
+    for key, expected in sorted(requirements.items()):
+        model = _model_class(expected)
+        value = _lookup(parameters, key)
+        if model is None or value is _MISSING or value is None:
+            continue
+        try:
+            model.model_validate(value)
+        except ValidationError as error:
+            problems.extend(_describe(key, model, error))
+    return problems
+
+
+def check_typed_parameters(parameters: Mapping[str, Any], pipelines: Mapping[str, Pipeline]) -> None:
+    problems = typed_parameter_problems(parameters, pipelines)
+    if problems:
+        lines = "\n".join(f"  {problem}" for problem in problems)
+        raise InvalidParameterError(f"{len(problems)} invalid parameter value(s):\n{lines}")
