@@ -52,6 +52,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs="ground_truth_contract_summary",
                 name="enforce_ground_truth_contracts",
+                tags=["uses_ground_truth"],
             ),
         ]
     )
