@@ -125,3 +125,31 @@ def test_vcg_revenue_never_exceeds_gsp_revenue_for_the_same_bids(x: Instance):
 
     assert np.all(revenue(vcg) <= revenue(gsp) + 1e-12)
     assert np.all(vcg.price <= gsp.price + 1e-12), "slot by slot, too"
+
+
+REPORTS = np.round(np.arange(0.1, 6.0, 0.1), 1)
+
+
+@_FAST
+@given(instances(), st.data())
+def test_no_vcg_bidder_gains_by_misreporting_even_with_a_reserve(x: Instance, data: st.DataObject):
+    """VCG stays truthful with a reserve: each threshold below the bidder's slot is floored at the reserve,
+    not only the average price (a bidder whose lower thresholds sit under the reserve must pay for them)."""
+    auction = data.draw(st.integers(0, len(x.bid) - 1))
+    rows = slice(auction, auction + 1)
+
+    def surplus(bidder: int, bid_of_bidder: float) -> float:
+        bid = x.bid[rows].copy()
+        bid[0, bidder] = bid_of_bidder
+        present = x.allowed[rows] | (np.arange(bid.shape[1]) == bidder)
+        allowed = eligible(present, bid, x.pctr[rows], x.quality[rows], 0.6, x.reserve)
+        allocation = clear("vcg", bid, x.pctr[rows], x.quality[rows], allowed, x.reserve, x.n_slots[rows], DISCOUNTS)
+        slot = np.flatnonzero(allocation.winner[0] == bidder)
+        if not slot.size:
+            return 0.0
+        value = x.bid[auction, bidder]
+        return (value - allocation.price[0, slot[0]]) * DISCOUNTS[slot[0]] * x.pctr[auction, bidder]
+
+    for bidder in range(x.bid.shape[1]):
+        truthful = surplus(bidder, x.bid[auction, bidder])
+        assert max(surplus(bidder, report) for report in REPORTS) <= truthful + 1e-9, bidder

@@ -137,6 +137,22 @@ def rank_by_score(score: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray
     return columns, scores
 
 
+def _vcg_externality(discount: np.ndarray, next_score: np.ndarray, reserve_score: np.ndarray) -> np.ndarray:
+    """[auctions, slots] sum over j >= k of (d_j - d_{j+1}) x max(score_{j+1}, reserve score of slot k's winner).
+
+    Each threshold the winner of slot k must beat to keep slot j rather than j + 1 is floored at its own
+    reserve score (reserve x pCTR x quality) separately: below the reserve it would get no slot at all.
+    Flooring only the total, as the per-click price does, under-charges a winner whose lower competitors
+    sit under the reserve, and bidding above its value could then pay off.
+    """
+    drop = discount - np.pad(discount[:, 1:], ((0, 0), (0, 1)))
+    externality = np.empty_like(next_score)
+    for slot in range(next_score.shape[1]):
+        thresholds = np.maximum(next_score[:, slot:], reserve_score[:, slot : slot + 1])
+        externality[:, slot] = np.sum(drop[:, slot:] * thresholds, axis=1)
+    return externality
+
+
 def slot_discounts(n_slots: np.ndarray, discounts: np.ndarray) -> np.ndarray:
     """[auctions, slots] position discounts, 0 beyond each auction's own number of slots."""
     slots = len(discounts)
@@ -183,9 +199,9 @@ def clear(
     if kind == "gsp":
         price = _per_click(next_score, weight, own_bid, reserve)
     elif kind == "vcg":
-        discount_below = np.pad(discount[:, 1:], ((0, 0), (0, 1)))
-        externality = np.cumsum(((discount - discount_below) * next_score)[:, ::-1], axis=1)[:, ::-1]
-        price = _per_click(externality, weight * discount, own_bid, reserve)
+        price = _per_click(
+            _vcg_externality(discount, next_score, reserve * weight), weight * discount, own_bid, reserve
+        )
     elif kind == "first_price":
         price = own_bid
     else:
