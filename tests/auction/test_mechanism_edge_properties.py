@@ -11,23 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adrank_pipelines.auction.mechanisms import Allocation, clear, eligible, rank_by_score, ranking_score
+from tests.auction.test_mechanism_properties import DISCOUNTS, Instance
 
 # A division by zero inside numpy must fail the test rather than pass as a warning and a NaN or inf.
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 _FAST = settings(max_examples=60, deadline=None)
-DISCOUNTS = np.array([1.0, 0.683, 0.547, 0.466])
 MECHANISMS = ["second_price", "gsp", "vcg", "first_price"]
 
 
 @dataclass(frozen=True)
-class Auctions:
-    bid: np.ndarray
-    pctr: np.ndarray
-    quality: np.ndarray
-    allowed: np.ndarray
-    reserve: float
-    n_slots: np.ndarray
+class Auctions(Instance):
+    """The random instances' fields, with the two views these edge cases ask of them."""
 
     def clear(self, kind: str) -> Allocation:
         return clear(kind, self.bid, self.pctr, self.quality, self.allowed, self.reserve, self.n_slots, DISCOUNTS)
