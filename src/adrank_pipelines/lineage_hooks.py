@@ -6,7 +6,6 @@ import hashlib
 import importlib
 import json
 import logging
-import pkgutil
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -18,8 +17,8 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import CatalogProtocol
 from kedro.pipeline import Node, Pipeline
 
-from adrank_pipelines import pipelines as stage_packages
 from adrank_pipelines.lineage import LineageEntry, LineageStore, StaleInputError, fingerprint, stale_input_reason
+from adrank_pipelines.pipeline_registry import DEFAULT, pipeline_names
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +32,12 @@ def _producing_pipeline(dataset: str) -> str | None:
     Every stage package is looked up, not Kedro's registry: `kedro run --pipelines X` loads X alone.
     """
     producers = []
-    for stage in pkgutil.iter_modules(stage_packages.__path__):
-        pipeline = importlib.import_module(f"{stage_packages.__name__}.{stage.name}").create_pipeline()
+    for name in pipeline_names():
+        if name == DEFAULT:
+            continue
+        pipeline = importlib.import_module(f"adrank_pipelines.pipelines.{name}").create_pipeline()
         if dataset in pipeline.all_outputs():
-            producers.append((len(pipeline.nodes), stage.name))
+            producers.append((len(pipeline.nodes), name))
     return min(producers)[1] if producers else None
 
 
@@ -101,6 +102,9 @@ class DatasetLineage:
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline) -> None:
         self._run_id = str(run_params.get("run_id") or run_params.get("session_id") or uuid.uuid4().hex)
+        # One hook instance serves every session of a process: nothing of an earlier, failed run carries over.
+        for per_node in (self._loaded, self._parameters, self._saved):
+            per_node.clear()
         restored = [name for name in sorted(pipeline.datasets()) if self._restore(name)]
         if restored:
             logger.warning("lineage: put back the last complete write of %s (a run was interrupted)", restored)
