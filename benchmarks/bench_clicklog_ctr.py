@@ -30,7 +30,7 @@ from bench_data_pipelines import _project_copy  # the same throw-away project la
 
 from adrank_pipelines.clicklogs.evaluation import model_metrics
 from adrank_pipelines.clicklogs.synthetic import GENERATORS
-from adrank_pipelines.models.ranker_config import EvaluationParams
+from adrank_pipelines.models.evaluation_config import EvaluationParams
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"

@@ -30,7 +30,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.lightgbm_ranker import predict_lightgbm
+from adrank_pipelines.models.zoo.lightgbm.booster import predict_lightgbm
 from adrank_pipelines.models.prepare import prepare_ads
 from adrank_pipelines.models.scoring import candidate_latency_ms
 from adrank_pipelines.models.training import fit_ctr_model

@@ -61,7 +61,7 @@ TOUCHED = {
 }
 
 sys.path.insert(0, str(PROJECT_ROOT / "src"))
-from adrank_pipelines.models.baseline import fit_baseline, predict_baseline  # noqa: E402
+from adrank_pipelines.models.zoo.baseline.regression import fit_baseline, predict_baseline  # noqa: E402
 from adrank_pipelines.monitoring.params import DriftParams  # noqa: E402
 from adrank_pipelines.pipelines.drift import nodes  # noqa: E402
 

@@ -46,7 +46,7 @@ from adrank_pipelines.features.params import CrossParams, SequenceParams, Target
 from adrank_pipelines.features.snapshot import SnapshotLookup, daily_snapshots
 from adrank_pipelines.features.vocabulary import vocabularies_from_json
 from adrank_pipelines.marketplace.ground_truth import Context, GroundTruth
-from adrank_pipelines.models.lightgbm_ranker import predict_lightgbm
+from adrank_pipelines.models.zoo.lightgbm.booster import predict_lightgbm
 from adrank_pipelines.models.metrics import auc, calibration_ratio
 from adrank_pipelines.models.scoring import predict_ctr
 from adrank_pipelines.ranking.candidates import cap_per_request

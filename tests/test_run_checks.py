@@ -19,8 +19,8 @@ from adrank_pipelines.run_checks import (
     UnknownEnvironmentError,
     UnknownPipelineError,
     check_environment,
+    check_parameters,
     check_pipeline_names,
-    check_typed_parameters,
     typed_parameter_problems,
 )
 from tests.conftest import PROJECT_ROOT, project_parameters
@@ -61,15 +61,15 @@ def test_an_unknown_pipeline_is_named_with_the_closest_one_and_the_list():
 
 
 def test_a_typed_parameter_breaking_its_rule_is_named_by_its_dotted_key():
-    parameters = project_parameters("test")
+    parameters = {"marketplace": project_parameters("test")["marketplace"]}
     assert typed_parameter_problems(parameters, MARKETPLACE_PIPELINE) == []
     parameters["marketplace"]["seed"] = -1
     parameters["marketplace"]["drift"]["n_dayz"] = 2
     with pytest.raises(InvalidParameterError) as error:
-        check_typed_parameters(parameters, MARKETPLACE_PIPELINE)
+        check_parameters(parameters, MARKETPLACE_PIPELINE)
     assert isinstance(error.value, ParameterValidationError)
     assert str(error.value).splitlines() == [
-        "2 invalid parameter value(s):",
+        "2 invalid parameter(s):",
         "  marketplace.seed = -1: Input should be greater than or equal to 0",
         "  marketplace.drift.n_dayz: not a known setting; did you mean 'n_days'?",
     ]

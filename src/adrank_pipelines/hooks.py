@@ -14,14 +14,20 @@ import mlflow
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.framework.project import pipelines
 from kedro.pipeline import Node
 from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 from pydantic import BaseModel
 
+from adrank_pipelines.graph_config import graph_keys
 from adrank_pipelines.mlflow_store import sqlite_store_path, store_lock
-from adrank_pipelines.run_checks import check_environment, check_typed_parameters
+from adrank_pipelines.pipeline_registry import all_pipelines, pipeline_names, requested_names
+from adrank_pipelines.run_checks import (
+    check_environment,
+    check_parameters,
+    check_pipeline_names,
+    runtime_parameter_keys,
+)
 
 _PARAMS_PREFIX = "params:"
 _MLFLOW_VALUE_LIMIT = 6000
@@ -58,25 +64,32 @@ class TypedParametersToMlflow:
 
 
 class StartupChecks:
-    """Refuse a run whose environment, pipeline names or typed parameters are wrong, naming the bad input.
+    """Refuse a run whose environment, pipeline names or parameters are wrong, naming the bad input.
 
     A wrapper that runs first, so the checks come before any plugin acts on the configuration: without them,
-    an unknown ``--env`` surfaces as kedro-mlflow's complaint about the file store it falls back to, and a
-    parameter outside its model's rules as an error deep inside a node.
+    an unknown ``--env`` surfaces as kedro-mlflow's complaint about the file store it falls back to, a
+    parameter outside its model's rules as an error deep inside a node, and a misspelt parameter key not at all.
     """
 
     @hook_impl(wrapper=True, tryfirst=True)
     def after_context_created(self, context: KedroContext) -> Generator[None, None, None]:
         loader = context.config_loader
+        conf_source = Path(loader.conf_source)
+        base_env = getattr(loader, "base_env", "base")
         if context.env:
-            check_environment(Path(loader.conf_source), context.env, getattr(loader, "base_env", "base"))
+            check_environment(conf_source, context.env, base_env)
         try:
             parameters = loader["parameters"]
         except MissingConfigException:
             parameters = {}
-        # Loads only the pipelines the run asked for (Kedro narrows the registry before creating the context),
-        # so the registry reports an unknown pipeline name here too.
-        check_typed_parameters(parameters, dict(pipelines))
+        # Kedro narrows the registry to the requested names before creating the context, but loads it later.
+        check_pipeline_names(requested_names(), pipeline_names())
+        environments = [base_env, context.env or getattr(loader, "default_run_env", "")]
+        # Every pipeline, not only the requested ones: the schema is the whole tree's, whatever runs.
+        configured = runtime_parameter_keys(conf_source, environments, loader.runtime_params or {})
+        pipelines_of_every_name = all_pipelines()
+        # Keys the pipeline builders read (which models are trained, ranked, ...) are known though no node takes them.
+        check_parameters(parameters, pipelines_of_every_name, configured | graph_keys())
         return (yield)
 
 

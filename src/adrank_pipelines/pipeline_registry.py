@@ -1,5 +1,6 @@
 """Project pipelines: every folder under ``pipelines/`` is one ``kedro run --pipeline`` name."""
 
+from importlib import import_module
 from importlib.resources import files
 
 from kedro.framework.project import find_pipelines
@@ -21,7 +22,20 @@ def pipeline_names() -> list[str]:
     return sorted([DEFAULT, *packages])
 
 
-def _requested_names() -> list[str]:
+def all_pipelines() -> dict[str, Pipeline]:
+    """Every package's pipeline, whatever `--pipelines` asked for (`__default__` only sums them).
+
+    Kedro's `pipelines` mapping, and find_pipelines (which reads its filter first), import only the requested
+    packages; the parameter schema spans them all, so a run of one pipeline still refuses a typo in another's keys.
+    """
+    return {
+        name: import_module(f"adrank_pipelines.pipelines.{name}").create_pipeline()
+        for name in pipeline_names()
+        if name != DEFAULT
+    }
+
+
+def requested_names() -> list[str]:
     # The names `kedro run --pipelines` or `session.run(pipeline_names=...)` asked for: the same filter
     # Kedro's find_pipelines reads. Unchecked, an unknown name fails as an import error about a module.
     requested = getattr(registered, "_requested_pipelines", None)
@@ -29,7 +43,7 @@ def _requested_names() -> list[str]:
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    check_pipeline_names(_requested_names(), pipeline_names())
+    check_pipeline_names(requested_names(), pipeline_names())
     pipelines = find_pipelines(raise_errors=True)
     simulated = [pipeline for name, pipeline in pipelines.items() if name not in CLICK_LOG_PIPELINES]
     pipelines[DEFAULT] = sum(simulated, Pipeline([]))

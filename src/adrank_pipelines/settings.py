@@ -2,6 +2,8 @@
 
 from kedro.config import OmegaConfigLoader
 
+from adrank_pipelines.contract_hooks import HandoverContracts
+from adrank_pipelines.graph_config import GraphParameters
 from adrank_pipelines.hooks import FailingNodeNote, MlflowRunGuard, StartupChecks, TypedParametersToMlflow
 from adrank_pipelines.lineage_hooks import DatasetLineage
 
@@ -13,4 +15,13 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
 }
 
-HOOKS = (StartupChecks(), MlflowRunGuard(), FailingNodeNote(), TypedParametersToMlflow(), DatasetLineage())
+HOOKS = (
+    StartupChecks(),
+    MlflowRunGuard(),
+    FailingNodeNote(),
+    TypedParametersToMlflow(),
+    DatasetLineage(),
+    HandoverContracts(),
+    # Last: its tryfirst wrapper runs before every other hook's (the pipelines read its parameters).
+    GraphParameters(),
+)

@@ -14,7 +14,7 @@ from adrank_pipelines.clicklogs.reader import read_click_log
 from adrank_pipelines.clicklogs.splits import split_click_events
 from adrank_pipelines.clicklogs.synthetic import AVAZU_COLUMNS, CRITEO_COLUMNS, avazu_like
 from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.ranker_config import CtrLightGBMParams
+from adrank_pipelines.models.evaluation_config import CtrLightGBMParams
 from tests.clicklogs.environments import (
     ENVIRONMENTS,
     clicklog_file_entry,

@@ -8,8 +8,7 @@ import pytest
 
 from adrank_pipelines.clicklogs.evaluation import flat_metrics, label_only_report
 from adrank_pipelines.clicklogs.plots import metric_bars
-from adrank_pipelines.clicklogs.predictions import predictions_by_split, rows_of_split
-from adrank_pipelines.models.ranker_config import EvaluationParams
+from adrank_pipelines.models.evaluation_config import EvaluationParams
 
 PARAMS = EvaluationParams(n_bins=2)
 TEST = pd.DataFrame({"impression_id": [10, 11, 12, 13], "click": np.array([1, 0, 1, 0], dtype=np.int8)})
@@ -40,13 +39,6 @@ def test_test_rows_without_a_prediction_are_an_error_naming_the_model():
     partial = pd.DataFrame({"impression_id": [10, 11], "pctr": [0.5, 0.5]})
     with pytest.raises(ValueError, match=r"\{'partial': 2\}"):
         label_only_report(TEST, {"partial": partial}, PARAMS)
-
-
-def test_predictions_of_several_splits_share_one_table_and_come_apart_again():
-    frames = {"valid": TEST.head(2), "test": TEST.tail(2)}
-    table = predictions_by_split(lambda frame: frame.assign(pctr=0.3, pcvr=0.0), frames)
-    assert table.columns.tolist() == ["impression_id", "pctr", "split"]
-    assert rows_of_split(table, "test")["impression_id"].tolist() == [12, 13]
 
 
 def test_the_metrics_figure_has_one_panel_per_metric_with_a_bar_per_model():

@@ -24,7 +24,7 @@ from adrank_pipelines.features.params import CrossParams
 from adrank_pipelines.features.target_stats import count_columns
 from adrank_pipelines.features.vocabulary import OOV_INDEX
 from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.field_attention_ctr import FieldAttentionCtrModel
+from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionCtrModel
 from adrank_pipelines.models.training import build_model
 
 PARAMS = ClickLogFeatureParams.model_validate(

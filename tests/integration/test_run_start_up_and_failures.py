@@ -82,7 +82,7 @@ def _runs(store: Path) -> list[Any]:
         ),
         (
             ["--env", "test", "--pipelines", "ingest", "--params", "marketplace.seed=-1"],
-            "InvalidParameterError: 1 invalid parameter value(s):",
+            "InvalidParameterError: 1 invalid parameter(s):",
         ),
     ],
     ids=["environment", "pipeline", "parameter"],
@@ -94,6 +94,24 @@ def test_bad_input_fails_at_start_up_naming_it(project_copy: Path, args: list[st
         assert report[1] == "  marketplace.seed = -1: Input should be greater than or equal to 0"
     assert len(report) <= 3
     # Before anything ran: not even the MLflow store was created.
+    assert not (project_copy / "mlflow.db").exists()
+
+
+def test_keys_no_node_takes_stop_the_run_at_start_up_naming_them(project_copy: Path):
+    # A YAML typo next to the key it misspells, in the environment the run uses.
+    ranking_yml = project_copy / "conf" / "test" / "parameters_ranking.yml"
+    ranking_yml.write_text(ranking_yml.read_text() + "\n  objectve:\n    alpha: 0.5\n")
+    # Only ingest runs: the schema is every pipeline's, so ranking's keys are still checked.
+    params = "ranking.alpah=0.5,rankng.objective.alpha=0.5"
+    result = _kedro_run(project_copy, "--env", "test", "--pipelines", "ingest", "--params", params)
+    report = _report(result)
+    assert report[0] == REPORT_HEAD + "InvalidParameterError: 3 invalid parameter(s):", report
+    assert sorted(report[1:4]) == [
+        "  ranking.alpah: not a known parameter; the keys under 'ranking' are candidates, objective, scoring",
+        "  ranking.objectve: not a known parameter; did you mean 'ranking.objective'?",
+        "  rankng: not a known parameter; did you mean 'ranking'?",
+    ]
+    assert "Running node" not in result.stdout + result.stderr
     assert not (project_copy / "mlflow.db").exists()
 
 

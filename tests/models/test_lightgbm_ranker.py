@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from adrank_pipelines.models.lightgbm_ranker import (
+from adrank_pipelines.models.zoo.lightgbm.booster import (
     blended_pctr,
     predict_hybrid,
     predict_lightgbm,
@@ -10,7 +10,7 @@ from adrank_pipelines.models.lightgbm_ranker import (
     train_lightgbm,
 )
 from adrank_pipelines.models.metrics import auc, calibration_ratio
-from adrank_pipelines.models.ranker_config import CtrLightGBMParams, HybridParams, LightGBMParams
+from adrank_pipelines.models.evaluation_config import CtrLightGBMParams, HybridParams, LightGBMParams
 from tests.models.ranker_fixtures import SPEC, make_ctr_world, noisy_score
 
 # Small and fast; a high learning rate so early stopping triggers well before n_estimators.

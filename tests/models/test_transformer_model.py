@@ -6,10 +6,10 @@ import numpy as np
 import torch
 
 from adrank_pipelines.models.factory import build_ctr_model
-from adrank_pipelines.models.field_attention_ctr import FieldAttentionCtrModel
+from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionCtrModel
 from adrank_pipelines.models.layout import input_layout
 from adrank_pipelines.models.training import ctr_losses, make_optimizers
-from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
+from adrank_pipelines.models.zoo.transformer.network import TransformerCtrModel
 from tests.models.transformer_fixtures import (
     BROWSE_LENGTH,
     LENGTH,

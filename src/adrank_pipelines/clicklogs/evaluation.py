@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.models.evaluation import score_predictions
+from adrank_pipelines.models.evaluation_config import EvaluationParams
 from adrank_pipelines.models.metrics import reliability_bins
-from adrank_pipelines.models.ranker_config import EvaluationParams
 
 ALL = "all"
 

@@ -73,6 +73,7 @@ class CrossParams(_StrictModel):
     n_hash_buckets: PositiveInt = 100_003
     pairs: list[tuple[str, str]] = Field(
         default_factory=lambda: [
+            ("country", "age_bucket"),  # the audience segment: tastes and price sensitivity follow it
             ("country", "category"),
             ("age_bucket", "category"),
             ("platform", "category"),

@@ -9,6 +9,7 @@ which can cost a little AUC.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -17,25 +18,36 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from adrank_pipelines.models.metrics import PROBABILITY_EPSILON, logit
-from adrank_pipelines.models.ranker_config import CalibrationMethod
+
+# platt: logit-space, keeps AUC; isotonic: any monotone map; none: the identity, for models that are
+# calibrated by construction (a logistic regression, a blend fitted on the validation day).
+CalibrationChoice = Literal["platt", "isotonic", "none"]
 
 
 @dataclass(frozen=True)
 class Calibrator:
     """A fitted map from raw to calibrated pCTR (picklable)."""
 
-    method: CalibrationMethod
-    model: LogisticRegression | IsotonicRegression
+    method: CalibrationChoice
+    model: LogisticRegression | IsotonicRegression | None = None
+
+    @property
+    def is_identity(self) -> bool:
+        return self.model is None
 
     def transform(self, probabilities: ArrayLike) -> np.ndarray:
         p = np.asarray(probabilities, dtype=np.float64)
+        if self.model is None:
+            return p
         if self.method == "platt":
             return np.asarray(self.model.predict_proba(logit(p)[:, None])[:, 1])
         return np.asarray(self.model.predict(p))
 
 
-def fit_calibrator(labels: ArrayLike, probabilities: ArrayLike, method: CalibrationMethod = "platt") -> Calibrator:
+def fit_calibrator(labels: ArrayLike, probabilities: ArrayLike, method: CalibrationChoice = "platt") -> Calibrator:
     """Fit on held-out labels and the model's raw predictions for the same rows."""
+    if method == "none":
+        return Calibrator(method)
     y = np.asarray(labels, dtype=np.float64)
     p = np.asarray(probabilities, dtype=np.float64)
     if method == "platt":
@@ -47,7 +59,7 @@ def fit_calibrator(labels: ArrayLike, probabilities: ArrayLike, method: Calibrat
 
 
 def fit_calibrator_on_frame(
-    predictions: pd.DataFrame, labelled: pd.DataFrame, method: CalibrationMethod = "platt"
+    predictions: pd.DataFrame, labelled: pd.DataFrame, method: CalibrationChoice = "platt"
 ) -> Calibrator:
     """Fit from a predictions frame (impression_id, pctr) and the rows holding its labels (impression_id, click)."""
     joined = predictions.merge(labelled[["impression_id", "click"]], on="impression_id", validate="one_to_one")

@@ -1,4 +1,4 @@
-"""Typed hyper-parameters of the transformer CTR model (``params:ctr_transformer``).
+"""Typed hyper-parameters shared by the torch CTR models, and those of the transformer (``params:ctr_models.transformer``).
 
 Kedro validates a node's ``params:`` inputs against these models, so a misspelt key or an
 out-of-range value fails at start-up with its name in the message. They are plain pydantic models,
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
+
+from adrank_pipelines.models.zoo.interface import ZooParams
 
 
 class _StrictModel(BaseModel):
@@ -54,7 +56,22 @@ class TrainingParams(_StrictModel):
     show_progress: bool = False  # tqdm bar per epoch (the per-epoch log line is always written)
 
 
-class CtrTransformerParams(_StrictModel):
+class TorchCtrParams(ZooParams):
+    """What every torch CTR model of the zoo shares: which columns it reads, and how one fit runs."""
+
+    out_of_vocabulary_index: NonNegativeInt = 1  # the vocabularies' index for unseen values
+    # Raw columns owned by the ad: a feature derived from any of them is kept out of the user tower.
+    ad_side_sources: list[str] = Field(default_factory=lambda: ["ad_id", "advertiser_id", "category", "bid"])
+    # Spec columns the model ignores, e.g. high-cardinality ids it would memorise rather than generalise from.
+    excluded_columns: list[str] = Field(default_factory=list)
+    training: TrainingParams = TrainingParams()
+
+    def architecture(self) -> dict[str, object]:
+        """What a saved model keeps: everything but how it was trained and calibrated."""
+        return self.model_dump(exclude={"training", "calibration"})
+
+
+class CtrTransformerParams(TorchCtrParams):
     """Sizes of the towers and heads, text encoder and training of the transformer CTR model."""
 
     text_encoder: TextEncoderParams = TextEncoderParams()
@@ -71,9 +88,3 @@ class CtrTransformerParams(_StrictModel):
     # Share of training rows whose ad id is replaced by the out-of-vocabulary index, so the model
     # learns to rank ads it has never seen (cold start) from their text, advertiser and category.
     id_dropout: float = Field(default=0.1, ge=0.0, lt=1.0)
-    out_of_vocabulary_index: NonNegativeInt = 1  # the vocabularies' index for unseen values
-    # Raw columns owned by the ad: a feature derived from any of them is kept out of the user tower.
-    ad_side_sources: list[str] = Field(default_factory=lambda: ["ad_id", "advertiser_id", "category", "bid"])
-    # Spec columns the model ignores, e.g. high-cardinality ids it would memorise rather than generalise from.
-    excluded_columns: list[str] = Field(default_factory=list)
-    training: TrainingParams = TrainingParams()

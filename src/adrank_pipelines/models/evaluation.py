@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.models.evaluation_config import EvaluationParams
 from adrank_pipelines.models.metrics import (
     auc,
     calibration_ratio,
@@ -22,7 +23,6 @@ from adrank_pipelines.models.metrics import (
     normalized_entropy,
     reliability_bins,
 )
-from adrank_pipelines.models.ranker_config import EvaluationParams
 
 # Subsets of the test day: every row; ads without a train impression (the features' flag); and,
 # when the validation day's ads are given, ads whose first impression is on the test day itself.

@@ -20,7 +20,7 @@ from adrank_pipelines.models.batching import (
     make_batch,
     request_tensors,
 )
-from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.network import CtrNetwork
 from adrank_pipelines.models.text_encoder import (
     TEXT_EMBEDDING_PREFIX,
     ad_texts,
@@ -28,7 +28,7 @@ from adrank_pipelines.models.text_encoder import (
     tokenize,
     vocabulary_tokenizer,
 )
-from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
+from adrank_pipelines.models.zoo.transformer.network import TransformerCtrModel
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def text_width(text_embeddings: pd.DataFrame | None) -> int:
 
 
 def prepare_ads(
-    model: CtrModel, ad_features: pd.DataFrame | None, text_embeddings: pd.DataFrame | None
+    model: CtrNetwork, ad_features: pd.DataFrame | None, text_embeddings: pd.DataFrame | None
 ) -> AdInputs | None:
     """The ad table of a transformer model: cached text embeddings, or tokens when it fine-tunes BERT."""
     if not isinstance(model, TransformerCtrModel) or ad_features is None:
@@ -84,7 +84,7 @@ def prepare_ads(
     return AdInputs(tensors=tensors, index=index)
 
 
-def prepare_requests(model: CtrModel, sequences: pd.DataFrame | None, ads: AdInputs | None) -> RequestInputs | None:
+def prepare_requests(model: CtrNetwork, sequences: pd.DataFrame | None, ads: AdInputs | None) -> RequestInputs | None:
     if ads is None or sequences is None or model.layout.sequences is None:
         return None
     return RequestInputs(
@@ -94,7 +94,7 @@ def prepare_requests(model: CtrModel, sequences: pd.DataFrame | None, ads: AdInp
 
 
 def prepare_impressions(
-    model: CtrModel, frame: pd.DataFrame, ads: AdInputs | None, requests: RequestInputs | None
+    model: CtrNetwork, frame: pd.DataFrame, ads: AdInputs | None, requests: RequestInputs | None
 ) -> ImpressionTensors:
     return impression_tensors(
         frame,

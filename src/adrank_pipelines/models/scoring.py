@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 
 from adrank_pipelines.models.batching import make_batch
-from adrank_pipelines.models.factory import CtrModel
 from adrank_pipelines.models.layers import CtrOutputs
+from adrank_pipelines.models.network import CtrNetwork
 from adrank_pipelines.models.prepare import AdInputs, prepare_ads, prepare_impressions, prepare_requests
 from adrank_pipelines.models.training import SplitTensors, predict_tensors
 
@@ -18,7 +18,7 @@ PREDICTION_BATCH_SIZE = 8192
 
 
 def predict_ctr(
-    model: CtrModel,
+    model: CtrNetwork,
     frame: pd.DataFrame,
     sequences: pd.DataFrame | None = None,
     ad_features: pd.DataFrame | None = None,
@@ -47,7 +47,7 @@ def predict_ctr(
 
 @torch.inference_mode()
 def score_candidates(
-    model: CtrModel, candidates: pd.DataFrame, request_sequence: pd.DataFrame | None, ads: AdInputs | None
+    model: CtrNetwork, candidates: pd.DataFrame, request_sequence: pd.DataFrame | None, ads: AdInputs | None
 ) -> np.ndarray:
     """pCTR of each candidate row (all of one request): the request's sequence is encoded once, the ads in one batch.
 
@@ -69,7 +69,7 @@ def score_candidates(
 
 
 def candidate_latency_ms(
-    model: CtrModel,
+    model: CtrNetwork,
     candidates: pd.DataFrame,
     request_sequence: pd.DataFrame | None,
     ads: AdInputs | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,10 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from adrank_pipelines.models.batching import ImpressionTensors, label_tensor, request_grouped_order
-from adrank_pipelines.models.config import CtrTransformerParams, TrainingParams
-from adrank_pipelines.models.factory import CtrModel, build_ctr_model
+from adrank_pipelines.models.config import TextEncoderParams, TorchCtrParams, TrainingParams
 from adrank_pipelines.models.layers import CtrOutputs
 from adrank_pipelines.models.layout import InputLayout, input_layout
+from adrank_pipelines.models.network import CtrNetwork
 from adrank_pipelines.models.prepare import (
     AdInputs,
     RequestInputs,
@@ -31,7 +32,6 @@ from adrank_pipelines.models.prepare import (
     text_width,
 )
 from adrank_pipelines.models.text_encoder import TextEncoder, ad_texts, load_text_encoder
-from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("ctr_transformer.training.device is 'cuda' but no CUDA device is available")
+        raise RuntimeError("training.device is 'cuda' but no CUDA device is available")
     return torch.device(name)
 
 
@@ -77,7 +77,7 @@ def ctr_losses(outputs: CtrOutputs, labels: torch.Tensor, conversion_weight: flo
 
 @torch.inference_mode()
 def predict_tensors(
-    model: CtrModel, split: SplitTensors, batch_size: int, device: torch.device, bf16: bool
+    model: CtrNetwork, split: SplitTensors, batch_size: int, device: torch.device, bf16: bool
 ) -> np.ndarray:
     """(n, 2) float64 pCTR, pCVR in row order (rows of one request stay together, as in the frames)."""
     model.eval()
@@ -98,7 +98,7 @@ def click_metrics(clicks: np.ndarray, pctr: np.ndarray) -> dict[str, float]:
     }
 
 
-def make_optimizers(model: CtrModel, training: TrainingParams) -> list[torch.optim.Optimizer]:
+def make_optimizers(model: CtrNetwork, training: TrainingParams) -> list[torch.optim.Optimizer]:
     """SparseAdam for the sparse-gradient embedding tables, AdamW (with weight decay) for the rest."""
     sparse = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) and m.sparse for p in m.parameters()}
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -113,7 +113,7 @@ def make_optimizers(model: CtrModel, training: TrainingParams) -> list[torch.opt
 
 
 def _train_epoch(
-    model: CtrModel,
+    model: CtrNetwork,
     optimizers: list[torch.optim.Optimizer],
     train: SplitTensors,
     training: TrainingParams,
@@ -141,7 +141,7 @@ def _train_epoch(
 
 
 def _split_tensors(
-    model: CtrModel, frame: pd.DataFrame, requests: RequestInputs | None, ads: AdInputs | None, device: torch.device
+    model: CtrNetwork, frame: pd.DataFrame, requests: RequestInputs | None, ads: AdInputs | None, device: torch.device
 ) -> SplitTensors:
     return SplitTensors(
         impressions=prepare_impressions(model, frame, ads, requests).to(device),
@@ -151,10 +151,8 @@ def _split_tensors(
     )
 
 
-def _text_encoder_to_finetune(params: CtrTransformerParams, ad_features: pd.DataFrame | None) -> TextEncoder | None:
-    if params.text_encoder.finetune_layers == 0 or ad_features is None:
-        return None
-    return load_text_encoder(params.text_encoder, ad_texts(ad_features))
+NetworkBuilder = Callable[[InputLayout, TextEncoder | None], CtrNetwork]
+"""Builds a freshly initialised network for a layout; the text encoder is there when its text is fine-tuned."""
 
 
 def build_model(
@@ -162,19 +160,17 @@ def build_model(
     train: pd.DataFrame,
     ad_features: pd.DataFrame | None,
     text_embeddings: pd.DataFrame | None,
-    params: CtrTransformerParams,
-) -> CtrModel:
-    """A freshly initialised model for ``spec``; a fine-tuned text tower starts from the encoder's weights."""
-    encoder = _text_encoder_to_finetune(params, ad_features)
+    params: TorchCtrParams,
+    build_network: NetworkBuilder,
+    text_encoder: TextEncoderParams | None = None,
+) -> CtrNetwork:
+    """A freshly initialised network for ``spec``; a fine-tuned text tower starts from the encoder's weights."""
+    encoder = None
+    if text_encoder is not None and text_encoder.finetune_layers > 0 and ad_features is not None:
+        encoder = load_text_encoder(text_encoder, ad_texts(ad_features))
     width = encoder.bert.config.hidden_size if encoder is not None else text_width(text_embeddings)
-    layout: InputLayout = input_layout(spec, train, ad_features, params.ad_side_sources, width, params.excluded_columns)
-    if encoder is None or not layout.has_towers:
-        return build_ctr_model(layout, params)
-    model = build_ctr_model(layout, params, encoder.bert.config.to_dict(), encoder.vocabulary)
-    if not isinstance(model, TransformerCtrModel) or model.text_tower.bert is None:
-        raise ValueError("a fine-tuned text encoder needs the transformer CTR model with a BERT text tower")
-    model.text_tower.bert.load_state_dict(encoder.bert.state_dict())
-    return model
+    layout = input_layout(spec, train, ad_features, params.ad_side_sources, width, params.excluded_columns)
+    return build_network(layout, encoder)
 
 
 def fit_ctr_model(
@@ -184,8 +180,10 @@ def fit_ctr_model(
     ad_features: pd.DataFrame | None,
     text_embeddings: pd.DataFrame | None,
     spec: dict[str, Any],
-    params: CtrTransformerParams,
-) -> tuple[CtrModel, list[dict[str, float]]]:
+    params: TorchCtrParams,
+    build_network: NetworkBuilder,
+    text_encoder: TextEncoderParams | None = None,
+) -> tuple[CtrNetwork, list[dict[str, float]]]:
     """Train on ``train``, stop early on ``valid`` logloss; the model comes back on CPU with its best weights.
 
     The history has one entry per epoch: train loss, valid logloss / AUC, seconds, samples per second.
@@ -194,7 +192,7 @@ def fit_ctr_model(
     torch.set_num_threads(training.num_threads)
     rng = seed_everything(training.seed)
     device = resolve_device(training.device)
-    model = build_model(spec, train, ad_features, text_embeddings, params)
+    model = build_model(spec, train, ad_features, text_embeddings, params, build_network, text_encoder)
     clicked = train["click"] > 0
     model.heads.start_at_base_rates(
         float(clicked.mean()), float(train.loc[clicked, "conversion"].mean()) if clicked.any() else 0.1

@@ -68,7 +68,14 @@ class RuleParams(_StrictModel):
 
     max_p_value: float = Field(default=0.01, gt=0.0, le=1.0)
     feature: FeatureThresholds = FeatureThresholds()
-    feature_overrides: dict[str, FeatureThresholdOverride] = Field(default_factory=dict)
+    # Ids churn every day: new users and the simulator's cold-start ads.
+    feature_overrides: dict[str, FeatureThresholdOverride] = Field(
+        default_factory=lambda: {
+            "ad_id_idx": FeatureThresholdOverride(unseen_share_increase=Thresholds(warn=0.2, alert=0.3)),
+            "user_id_idx": FeatureThresholdOverride(unseen_share_increase=Thresholds(warn=0.1, alert=0.2)),
+            "user_id_x_category_hash": FeatureThresholdOverride(unseen_share_increase=Thresholds(warn=0.05, alert=0.1)),
+        }
+    )
     prediction: PredictionThresholds = PredictionThresholds()
     label: LabelThresholds = LabelThresholds()
     calibration: CalibrationThresholds = CalibrationThresholds()
@@ -88,10 +95,17 @@ class RuleParams(_StrictModel):
 class FeatureSelection(_StrictModel):
     """Which feature-spec columns are watched, and how they are binned."""
 
-    # Left out entirely, e.g. the day of week: each window is another weekday by construction.
-    excluded: list[str] = Field(default_factory=list)
-    # Statistics reported and plotted but never alerted on: features that move by construction.
-    report_only: list[str] = Field(default_factory=list)
+    # Left out entirely: each window is another weekday by construction.
+    excluded: list[str] = Field(default_factory=lambda: ["day_of_week_idx"])
+    # Statistics reported and plotted but never alerted on: past-only counts and smoothed CTRs grow with the
+    # age of the log, so they always "drift".
+    report_only: list[str] = Field(
+        default_factory=lambda: [
+            f"{key}_{statistic}"
+            for key in ("ad_id", "advertiser_id", "category", "user_id", "user_id_x_category")
+            for statistic in ("log_impressions", "log_clicks", "ctr")
+        ]
+    )
     max_categories: PositiveInt = 50
     numeric_bins: int = Field(default=10, ge=2)
 

@@ -7,24 +7,18 @@ three blocks, never ``params:ranking`` whole: Kedro cannot validate a key and it
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt, model_validator
 
-ModelName = Literal["lightgbm", "transformer", "hybrid"]
 # minmax: (x - min) / (max - min) within the request; rank: the percentile rank within the request
 # (ties share their mean rank); none: the raw values.
 Normalisation = Literal["minmax", "rank", "none"]
-CalibrationChoice = Literal["platt", "isotonic", "none"]
 
 
 class _StrictModel(BaseModel):
     # A misspelt key must fail loudly instead of silently falling back to a default.
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _all_models() -> list[ModelName]:
-    return ["lightgbm", "transformer", "hybrid"]
 
 
 class CandidateParams(_StrictModel):
@@ -56,14 +50,13 @@ class ObjectiveParams(_StrictModel):
 
 
 class ScoringParams(_StrictModel):
-    """Which models rank the candidates, and how their pCTR is calibrated."""
+    """Which ctr_training models rank the candidates, and which one gives pCVR."""
 
-    # Each listed model's ranking is written; pCVR comes from the transformer whatever the list says.
-    models: list[ModelName] = Field(default_factory=_all_models, min_length=1)
-    # Post-hoc pCTR calibration of LightGBM and the transformer, fitted on their validation-day
-    # predictions as ctr_training does; the hybrid's blend is calibrated by construction.
-    calibration: CalibrationChoice = "platt"
-    num_threads: PositiveInt = 2  # torch threads of the transformer
+    # Each listed model's ranking is written, with its pCTR through the calibrator ctr_training saved.
+    models: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    # The model whose P(conversion | click) serves every ranking model's objective (it needs a pCVR head).
+    pcvr_model: Annotated[str, Field(min_length=1)]
+    num_threads: PositiveInt = 2  # torch threads of the torch models
 
     @model_validator(mode="after")
     def _models_are_distinct(self) -> ScoringParams:

@@ -1,9 +1,9 @@
-"""pCTR of candidate rows under each ranking model, and pCVR, with the ctr_training models as saved.
+"""pCTR of candidate rows under each ranking model, and pCVR, with the ctr_training models and calibrators as saved.
 
-The transformer always runs: it is the only model with a pCVR head (its pCVR, P(conversion |
-click), serves every model's objective) and the hybrid blends its pCTR. LightGBM and the
-transformer get the post-hoc calibration ctr_training fits on the validation day; the hybrid's
-blend is fitted on that day already, so it is calibrated by construction.
+Every model is scored through the zoo's one interface, each after the models whose raw pCTR it reads
+(the hybrid after LightGBM and the transformer), so a model ranked or read by another is scored once
+per batch. Ranked models' pCTR goes through the calibrator ctr_training fitted on the validation day;
+pCVR comes from the one model configuration names for it.
 """
 
 from __future__ import annotations
@@ -15,54 +15,37 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from adrank_pipelines.models.calibration import Calibrator, fit_calibrator_on_frame
-from adrank_pipelines.models.factory import CtrModel
-from adrank_pipelines.models.lightgbm_ranker import (
-    HybridRanker,
-    LightGBMRanker,
-    blended_pctr,
-    predict_hybrid,
-    predict_lightgbm,
-)
-from adrank_pipelines.models.scoring import predict_ctr
-from adrank_pipelines.ranking.params import CalibrationChoice, ModelName
-
-CALIBRATED_MODELS: tuple[ModelName, ...] = ("lightgbm", "transformer")
-VALIDATION_SPLIT = "valid"
-
-
-def fit_pctr_calibrators(
-    predictions: Mapping[str, pd.DataFrame], valid: pd.DataFrame, method: CalibrationChoice
-) -> dict[str, Calibrator]:
-    """Per model, a calibrator fitted on its validation-day predictions (split, impression_id, pctr)
-    against the validation day's clicks; none when ``method`` is ``none``."""
-    if method == "none":
-        return {}
-    calibrators = {}
-    for name, frame in predictions.items():
-        on_valid = frame.loc[frame["split"] == VALIDATION_SPLIT, ["impression_id", "pctr"]]
-        if on_valid.empty:
-            raise ValueError(f"dataset '{name}_predictions' has no '{VALIDATION_SPLIT}' rows to fit a calibrator on")
-        calibrators[name] = fit_calibrator_on_frame(on_valid, valid, method)
-    return calibrators
-
-
-def blends_this_lightgbm(hybrid: HybridRanker, lightgbm: LightGBMRanker) -> bool:
-    """Whether ``hybrid`` blends the very trees of ``lightgbm`` (ctr_training builds it so), which makes
-    LightGBM's pCTR reusable for it."""
-    ranker = hybrid.ranker
-    return (
-        hybrid.blend is not None
-        and (ranker.features, ranker.best_iteration) == (lightgbm.features, lightgbm.best_iteration)
-        and ranker.booster.model_to_string() == lightgbm.booster.model_to_string()
-    )
+from adrank_pipelines.models.calibration import Calibrator
+from adrank_pipelines.models.zoo import zoo_model
+from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel
 
 
 @dataclass(frozen=True)
 class CandidateScores:
-    pctr: dict[str, np.ndarray]  # per ranking model, in the rows' order
-    pcvr: np.ndarray  # the transformer's P(conversion | click), shared by every model
-    seconds: dict[str, float]  # wall time of each model's own scoring step
+    pctr: dict[str, np.ndarray]  # per ranking model, calibrated, in the rows' order
+    pcvr: np.ndarray  # P(conversion | click) of the pCVR model, shared by every ranking model
+    seconds: dict[str, float]  # wall time of each scored model's own step
+
+
+def scoring_order(trained: Mapping[str, TrainedModel]) -> list[str]:
+    """The models of ``trained``, each after the models it reads; a model it reads must be among them."""
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in path:
+            raise ValueError(f"models read each other in a cycle: {' -> '.join((*path, name))}")
+        model = trained[name]
+        for upstream in zoo_model(model.zoo).reads(model.model):
+            if upstream not in trained:
+                raise ValueError(f"model '{name}' reads the pCTR of '{upstream}', which ranking was not given")
+            visit(upstream, (*path, name))
+        ordered.append(name)
+
+    for name in trained:
+        visit(name, ())
+    return ordered
 
 
 class CandidateScorer:
@@ -70,43 +53,52 @@ class CandidateScorer:
 
     def __init__(
         self,
-        models: Sequence[ModelName],
-        lightgbm: LightGBMRanker,
-        transformer: CtrModel,
-        hybrid: HybridRanker,
+        models: Sequence[str],
+        pcvr_model: str,
+        trained: Mapping[str, TrainedModel],
         calibrators: Mapping[str, Calibrator],
-        sequences: pd.DataFrame,
-        ad_features: pd.DataFrame,
-        text_embeddings: pd.DataFrame,
+        side: SideTables,
+        text_embeddings: Mapping[str, pd.DataFrame],
     ) -> None:
-        self.models = list(models)
-        self._lightgbm, self._transformer, self._hybrid = lightgbm, transformer.eval(), hybrid
-        self._calibrators = dict(calibrators)
-        self.hybrid_reuses_lightgbm = "hybrid" in self.models and blends_this_lightgbm(hybrid, lightgbm)
-        self._sequences, self._ad_features, self._text_embeddings = sequences, ad_features, text_embeddings
+        """``trained``: every ranked model, the pCVR model and the models they read; ``calibrators``: one per
+        ranked model; ``text_embeddings``: the cached creative embeddings of each model that reads ad text."""
+        missing = [name for name in [*models, pcvr_model] if name not in trained] + [
+            name for name in models if name not in calibrators
+        ]
+        if missing:
+            raise ValueError(f"ranking lacks the trained model or calibrator of {sorted(set(missing))}")
+        if not zoo_model(trained[pcvr_model].zoo).predicts_pcvr:
+            raise ValueError(f"ranking.scoring.pcvr_model is '{pcvr_model}', a model without a pCVR head")
+        self.models, self.pcvr_model = list(models), pcvr_model
+        self._trained, self._calibrators = dict(trained), dict(calibrators)
+        self._order = scoring_order(self._trained)
+        self._sides = {
+            name: zoo_model(model.zoo).side_tables(
+                SideTables(side.sequences, side.ad_features, text_embeddings.get(name))
+            )
+            for name, model in self._trained.items()
+        }
 
-    def _calibrated(self, name: str, pctr: np.ndarray) -> np.ndarray:
-        calibrator = self._calibrators.get(name)
-        return pctr if calibrator is None else calibrator.transform(pctr)
+    @property
+    def scored_models(self) -> list[str]:
+        """Every model scored per batch, in order: the ranked ones and those they read."""
+        return list(self._order)
 
     def score(self, features: pd.DataFrame) -> CandidateScores:
         seconds: dict[str, float] = {}
-        started = time.perf_counter()
-        transformer = predict_ctr(
-            self._transformer, features, self._sequences, self._ad_features, self._text_embeddings
-        )
-        seconds["transformer"] = time.perf_counter() - started
-        raw = {"transformer": transformer["pctr"].to_numpy()}
-        if "lightgbm" in self.models or self.hybrid_reuses_lightgbm:
+        raw: dict[str, np.ndarray] = {}
+        pcvr: np.ndarray | None = None
+        for name in self._order:
+            trained = self._trained[name]
+            model = zoo_model(trained.zoo)
             started = time.perf_counter()
-            raw["lightgbm"] = predict_lightgbm(self._lightgbm, features)["pctr"].to_numpy()
-            seconds["lightgbm"] = time.perf_counter() - started
-        if "hybrid" in self.models:
-            started = time.perf_counter()
-            if self.hybrid_reuses_lightgbm:
-                raw["hybrid"] = blended_pctr(self._hybrid, raw["lightgbm"], raw["transformer"])
-            else:
-                raw["hybrid"] = predict_hybrid(self._hybrid, features, transformer)["pctr"].to_numpy()
-            seconds["hybrid"] = time.perf_counter() - started
-        pctr: dict[str, np.ndarray] = {name: self._calibrated(name, raw[name]) for name in self.models}
-        return CandidateScores(pctr=pctr, pcvr=transformer["pcvr"].to_numpy(), seconds=seconds)
+            upstream = {u: raw[u] for u in model.reads(trained.model)}
+            scores = model.predict(trained.model, features, self._sides[name], upstream)
+            seconds[name] = time.perf_counter() - started
+            raw[name] = scores.pctr
+            if name == self.pcvr_model:
+                pcvr = scores.pcvr
+        if pcvr is None:
+            raise ValueError(f"model '{self.pcvr_model}' returned no pCVR")
+        pctr = {name: self._calibrators[name].transform(raw[name]) for name in self.models}
+        return CandidateScores(pctr=pctr, pcvr=pcvr, seconds=seconds)

@@ -75,11 +75,13 @@ class EvaluationParams(_StrictModel):
 class IndexingParams(_StrictModel):
     """Everything the indexing pipeline reads from ``params:indexing``."""
 
+    # The ctr_training model whose user and ad towers give the query and ad vectors (a two-tower model).
+    retrieval_model: str = Field(min_length=1)
     top_k: PositiveInt = 500  # candidates retrieved per request
     metric: Metric = "inner_product"
     # Retrieval score = similarity + bid_weight * log(bid): 0 = relevance alone; 1 with inner product
     # = the model's relevance logit + log(bid), a log-eCPM proxy, so the auction's high-value ads are kept.
-    bid_weight: NonNegativeFloat = 0.0
+    bid_weight: NonNegativeFloat = 1.0
     index: IndexSpec
     query_batch_size: PositiveInt = 4096  # requests per user-tower forward pass and per FAISS search call
     num_threads: PositiveInt = 2  # FAISS (OpenMP) threads

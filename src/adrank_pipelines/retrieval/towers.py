@@ -12,17 +12,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.network import CtrNetwork
 from adrank_pipelines.models.prepare import (
     batches_in_order,
     prepare_ads,
     prepare_impressions,
     prepare_requests,
 )
-from adrank_pipelines.models.transformer_ctr import TransformerCtrModel
+from adrank_pipelines.models.zoo.transformer.network import TransformerCtrModel
 
 
-def _two_tower(model: CtrModel) -> TransformerCtrModel:
+def _two_tower(model: CtrNetwork) -> TransformerCtrModel:
     if not isinstance(model, TransformerCtrModel):
         raise ValueError(
             f"indexing needs the two-tower transformer CTR model, got {type(model).__name__}: "
@@ -41,7 +41,7 @@ def request_queries(model_input: pd.DataFrame) -> pd.DataFrame:
 
 @torch.inference_mode()
 def ad_tower_vectors(
-    model: CtrModel, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame | None, batch_size: int
+    model: CtrNetwork, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame | None, batch_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(ad ids, (n_ads, relevance_dim) float32 vectors) for every ad, in ``ad_features``' row order."""
     model = _two_tower(model)
@@ -56,7 +56,7 @@ def ad_tower_vectors(
 
 @torch.inference_mode()
 def user_tower_vectors(
-    model: CtrModel,
+    model: CtrNetwork,
     queries: pd.DataFrame,
     sequences: pd.DataFrame,
     ad_features: pd.DataFrame,

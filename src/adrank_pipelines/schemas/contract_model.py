@@ -24,6 +24,10 @@ def foreign_key() -> Any:
     return pa.Field(ge=1)
 
 
+def probability(nullable: bool = False) -> Any:
+    return pa.Field(in_range={"min_value": 0.0, "max_value": 1.0}, nullable=nullable)
+
+
 class TableContract(pa.DataFrameModel):
     """Base of the raw-table contracts: the column rules only, so an empty table may pass."""
 

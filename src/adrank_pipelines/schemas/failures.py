@@ -111,9 +111,9 @@ def raise_if_failed(outcome: ContractOutcome) -> None:
     raise_if_any(outcome.failures, outcome.skipped)
 
 
-def describe_row(frame: pd.DataFrame, label: object, column: str) -> str:
-    """``row <label>: {id columns and the failing column}`` - enough to find the row again."""
-    shown = list(dict.fromkeys(name for name in (*_ID_COLUMNS, column) if name in frame.columns))
+def describe_row(frame: pd.DataFrame, label: object, *columns: str) -> str:
+    """``row <label>: {id columns and the failing columns}`` - enough to find the row again."""
+    shown = list(dict.fromkeys(name for name in (*_ID_COLUMNS, *columns) if name in frame.columns))
     # A one-row frame keeps each column's type (a row Series would upcast ids to float), and
     # head(1) keeps the first row when the index label is duplicated.
     values = frame.loc[[label], shown].head(1).to_dict("records")[0]

@@ -22,6 +22,9 @@ from adrank_pipelines.schemas.failures import ContractFailure, ContractOutcome, 
 _MISSING_COLUMN_CHECK = "column_in_dataframe"
 _NULL_CHECK = "not_nullable"
 _DTYPE_CHECK_PREFIX = "dtype("
+_UNIQUE_KEY_CHECK = "multiple_fields_uniqueness"
+# Joins the columns of a composite key into the one "column" its uniqueness failure is filed under.
+_KEY_SEPARATOR = ", "
 _VALUE_RANK = 4
 
 
@@ -124,9 +127,20 @@ def _failure(
         return _dtype_failure(
             dataset, frame, column, check, _expected_dtype(contract, column, check), group, max_examples
         )
+    if check == _UNIQUE_KEY_CHECK:
+        return _key_failure(dataset, frame, column, group, max_examples)
     records = group.head(max_examples).to_dict("records")
     examples = tuple(_describe_case(frame, column, record) for record in records)
     return ContractFailure(dataset, column, check, len(group), examples)
+
+
+def _key_failure(
+    dataset: str, frame: pd.DataFrame, key: str, group: pd.DataFrame, max_examples: int
+) -> ContractFailure:
+    """The rows sharing a value of a composite key, each shown with every column of the key."""
+    columns = key.split(_KEY_SEPARATOR)
+    examples = tuple(describe_row(frame, label, *columns) for label in group["index"].head(max_examples))
+    return ContractFailure(dataset, key, _UNIQUE_KEY_CHECK, len(group), examples)
 
 
 def _dtype_failure(
@@ -159,11 +173,14 @@ def _name_judged_columns(contract: pa.DataFrameSchema, failure_cases: pd.DataFra
     """One case per (column judged, check, row).
 
     pandera files a missing column under the schema with the column's name as its failure case,
-    and repeats a failing row of a table-wide check once per column; both are renamed here to the
-    column actually judged.
+    and repeats a failing row of a table-wide check, or of a composite key's uniqueness, once per
+    column; they are renamed here to the column (or the key's columns) actually judged.
     """
     check = failure_cases["check"].astype(str)
     column = failure_cases["column"].where(check != _MISSING_COLUMN_CHECK, failure_cases["failure_case"])
+    is_key_check = check == _UNIQUE_KEY_CHECK
+    key = _KEY_SEPARATOR.join(dict.fromkeys(failure_cases.loc[is_key_check, "column"].astype(str)))
+    column = column.mask(is_key_check, key)
     table_checks = {table_check.name for table_check in contract.checks}
     is_table_check = check.isin(table_checks)
     column = column.mask(is_table_check, check.map(lambda name: _judged_column(name, list(contract.columns))))

@@ -48,6 +48,8 @@ SPEC = {
     },
     "numeric": ["log_bid", "age_hours"],
 }
+# DriftParams' defaults (conf/base's) name the simulated world's features, which SPEC lacks.
+NO_SELECTION = {"excluded": [], "report_only": []}
 
 
 def _validated(raw: dict[str, Any]) -> DriftParams:
@@ -96,7 +98,9 @@ def test_an_unknown_model_fails_naming_the_parameter():
 
 def test_a_parameter_naming_an_unknown_feature_fails_with_its_name():
     train = window(np.random.default_rng(0), 500)
-    params = DriftParams.model_validate({"rules": {"feature_overrides": {"platfrom_idx": {}}}})
+    params = DriftParams.model_validate(
+        {"features": NO_SELECTION, "rules": {"feature_overrides": {"platfrom_idx": {}}}}
+    )
     with pytest.raises(ValueError, match=r"drift\.rules\.feature_overrides names \['platfrom_idx'\]"):
         fit_reference(train, SPEC, params)
 
@@ -117,7 +121,13 @@ def test_full_run_flags_the_shifted_window_only(model):
     scores = pd.concat([f[["impression_id", "pctr"]].assign(split=s) for s, f in frames.items()])
     # lightgbm scores only the validation and test days, as ctr_training's table does
     lightgbm = scores.loc[scores["split"].isin(["valid", "test"])]
-    params = DriftParams.model_validate({"model": model, "features": {"report_only": ["age_hours"]}})
+    params = DriftParams.model_validate(
+        {
+            "model": model,
+            "features": {**NO_SELECTION, "report_only": ["age_hours"]},
+            "rules": {"feature_overrides": {}},
+        }
+    )
     datasets = {f"model_input_{split}": MemoryDataset(frame) for split, frame in frames.items()}
     datasets |= {f"{name}_predictions": MemoryDataset(scores.iloc[:0]) for name in MODELS}
     datasets |= {"transformer_predictions": MemoryDataset(scores), "lightgbm_predictions": MemoryDataset(lightgbm)}

@@ -27,6 +27,9 @@ from adrank_pipelines.monitoring.plots import psi_bars, reliability_curves, scor
 from adrank_pipelines.monitoring.report import drift_metrics, drift_report
 from adrank_pipelines.monitoring.statistics import statistics_frame
 
+# The drift.model name of a model's calibrated predictions: "<model>_calibrated".
+CALIBRATED_SUFFIX = "_calibrated"
+
 logger = logging.getLogger(__name__)
 
 REFERENCE, BASELINE = "train", "valid"
@@ -83,11 +86,11 @@ def compute_model_drift(
     if params.model not in predictions:
         raise ValueError(f"drift.model is '{params.model}'; the predictions tables are {sorted(predictions)}")
     labelled = {REFERENCE: train, BASELINE: valid, CURRENT_WINDOWS[0]: test, CURRENT_WINDOWS[1]: drift}
-    scored = scored_windows(predictions[params.model], labelled, dataset=f"{params.model}_predictions")
+    scored = scored_windows(predictions[params.model], labelled, dataset=f"{params.model} predictions")
     unscored = [window for window, frame in labelled.items() if len(frame) and window not in scored]
     if unscored:
         logger.warning(
-            "%s_predictions score no rows of %s: their model statistics are left out", params.model, unscored
+            "%s predictions score no rows of %s: their model statistics are left out", params.model, unscored
         )
     statistics = statistics_frame(
         model_drift(

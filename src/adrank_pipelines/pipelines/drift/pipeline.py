@@ -2,6 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from adrank_pipelines.graph_config import graph_parameters, lookup
 from adrank_pipelines.pipelines.drift import nodes
 
 WINDOW_INPUTS = {
@@ -10,12 +11,14 @@ WINDOW_INPUTS = {
     "test": "model_input_test",
     "drift": "model_input_drift",
 }
-# Every ctr_training predictions table: ``params:drift.model`` picks one. Reading them as inputs (not
-# through an alias dataset) keeps drift after ctr_training in any run that holds both.
-PREDICTIONS = {
-    model: f"{model}_predictions"
-    for model in ("transformer", "transformer_calibrated", "lightgbm", "lightgbm_calibrated", "hybrid", "baseline")
-}
+
+
+def _predictions() -> dict[str, str]:
+    """Every ctr_training model's raw and calibrated predictions: ``params:drift.model`` picks one. Reading
+    them as inputs (not through an alias dataset) keeps drift after ctr_training in any run that holds both."""
+    models = lookup(graph_parameters(), "ctr_training.models")
+    raw = {model: f"{model}.predictions" for model in models}
+    return raw | {f"{model}{nodes.CALIBRATED_SUFFIX}": f"{model}.calibrated_predictions" for model in models}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -35,7 +38,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.compute_model_drift,
-                {**WINDOW_INPUTS, "params": "params:drift", **PREDICTIONS},
+                {**WINDOW_INPUTS, "params": "params:drift", **_predictions()},
                 ["drift_model_statistics", "drift_scored_windows"],
                 name="compute_model_drift",
             ),

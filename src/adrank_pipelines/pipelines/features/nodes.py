@@ -18,6 +18,7 @@ from adrank_pipelines.features.params import (
     TargetStatParams,
     VocabularyParams,
 )
+from adrank_pipelines.features.recipe import feature_recipe
 from adrank_pipelines.features.sequences import behaviour_sequences
 from adrank_pipelines.features.spec import feature_spec
 from adrank_pipelines.features.splits import TRAIN
@@ -102,3 +103,14 @@ def build_feature_spec(
         sequences.include_clicked_history,
         sequences.browse_length,
     )
+
+
+def build_feature_recipe(
+    vocabularies: dict[str, Any],
+    feature_spec: dict[str, Any],
+    crosses: CrossParams,
+    sequences: SequenceParams,
+    target_stats: TargetStatParams,
+) -> dict[str, Any]:
+    recipe = feature_recipe(vocabularies, feature_spec, crosses, sequences, target_stats)
+    return recipe.model_dump(mode="json")

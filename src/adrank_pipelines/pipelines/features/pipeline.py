@@ -74,6 +74,18 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="feature_spec",
                 name="build_feature_spec",
             ),
+            Node(
+                func=nodes.build_feature_recipe,
+                inputs=[
+                    "vocabularies",
+                    "feature_spec",
+                    "params:features.crosses",
+                    "params:features.sequences",
+                    "params:features.target_stats",
+                ],
+                outputs="feature_recipe",
+                name="build_feature_recipe",
+            ),
         ],
         tags="features",
     )

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from adrank_pipelines.marketplace import GroundTruth
-from adrank_pipelines.models.factory import CtrModel
+from adrank_pipelines.models.zoo.interface import TrainedModel
 from adrank_pipelines.retrieval.comparison import (
     Eligibility,
     Queries,
@@ -58,9 +58,9 @@ def eligible_ads(ads: pd.DataFrame, advertisers: pd.DataFrame, params: IndexingP
 
 
 def embed_ads(
-    model: CtrModel, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame, params: IndexingParams
+    trained: TrainedModel, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame, params: IndexingParams
 ) -> pd.DataFrame:
-    ad_ids, vectors = ad_tower_vectors(model, ad_features, text_embeddings, params.query_batch_size)
+    ad_ids, vectors = ad_tower_vectors(trained.model, ad_features, text_embeddings, params.query_batch_size)
     if params.bid_weight > 0 and "log_bid" not in ad_features.columns:
         raise ValueError("indexing.bid_weight > 0 needs a 'log_bid' column in dataset 'ad_features'")
     log_bids = ad_features["log_bid"].to_numpy() if params.bid_weight > 0 else np.zeros(len(ad_ids))
@@ -76,7 +76,7 @@ def embed_ads(
 
 
 def embed_requests(
-    model: CtrModel,
+    trained: TrainedModel,
     model_input: pd.DataFrame,
     sequences: pd.DataFrame,
     ad_features: pd.DataFrame,
@@ -84,7 +84,9 @@ def embed_requests(
     params: IndexingParams,
 ) -> pd.DataFrame:
     queries = request_queries(model_input)
-    vectors = user_tower_vectors(model, queries, sequences, ad_features, text_embeddings, params.query_batch_size)
+    vectors = user_tower_vectors(
+        trained.model, queries, sequences, ad_features, text_embeddings, params.query_batch_size
+    )
     logger.info("user tower: %d evaluation-day requests -> query vectors", len(queries))
     indexed = indexed_query_vectors(vectors, params.metric, params.bid_weight)
     return vector_frame("request_id", queries["request_id"].to_numpy(), indexed)

@@ -2,13 +2,15 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from adrank_pipelines.graph_config import graph_parameters, lookup
 from adrank_pipelines.pipelines.indexing import nodes
 
-MODEL_CONTEXT = ["ad_features", "ad_text_embeddings"]
 PARAMS = "params:indexing"
 
 
 def _retrieval_nodes() -> list[Node]:
+    towers = lookup(graph_parameters(), "indexing.retrieval_model")
+    model, context = f"{towers}.trained_model", ["ad_features", f"{towers}.ad_text_embeddings"]
     return [
         Node(
             nodes.eligible_ads,
@@ -16,10 +18,10 @@ def _retrieval_nodes() -> list[Node]:
             "ad_eligibility",
             name="eligible_ads",
         ),
-        Node(nodes.embed_ads, ["transformer_ctr_model", *MODEL_CONTEXT, PARAMS], "ad_vectors", name="embed_ads"),
+        Node(nodes.embed_ads, [model, *context, PARAMS], "ad_vectors", name="embed_ads"),
         Node(
             nodes.embed_requests,
-            ["transformer_ctr_model", "model_input_test", "behaviour_sequences", *MODEL_CONTEXT, PARAMS],
+            [model, "model_input_test", "behaviour_sequences", *context, PARAMS],
             "request_vectors",
             name="embed_requests",
         ),

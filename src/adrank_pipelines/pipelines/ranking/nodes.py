@@ -8,18 +8,16 @@ from typing import Any
 import pandas as pd
 import torch
 
-from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_sides
-from adrank_pipelines.features.params import CrossParams, SequenceParams, TargetStatParams
+from adrank_pipelines.features.candidates import CandidateSides, candidate_sides
+from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot, daily_snapshots
-from adrank_pipelines.features.vocabulary import vocabularies_from_json
 from adrank_pipelines.models.calibration import Calibrator
-from adrank_pipelines.models.factory import CtrModel
-from adrank_pipelines.models.lightgbm_ranker import HybridRanker, LightGBMRanker
+from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel
 from adrank_pipelines.ranking.candidates import cap_per_request, check_retrieved
 from adrank_pipelines.ranking.params import CandidateParams, ObjectiveParams, ScoringParams
 from adrank_pipelines.ranking.rank import rank_candidates
 from adrank_pipelines.ranking.report import ranking_report
-from adrank_pipelines.ranking.scoring import CandidateScorer, fit_pctr_calibrators
+from adrank_pipelines.ranking.scoring import CandidateScorer
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +55,9 @@ def build_candidate_sides(
 
 
 def build_statistics_snapshots(
-    impressions_enriched: pd.DataFrame, candidate_sides: CandidateSides, target_stats: TargetStatParams
+    impressions_enriched: pd.DataFrame, candidate_sides: CandidateSides, feature_recipe: dict[str, Any]
 ) -> dict[int, StatisticsSnapshot]:
+    target_stats = FeatureRecipeArtifact.model_validate(feature_recipe).target_stats
     snapshots = daily_snapshots(
         impressions_enriched,
         candidate_sides.requests,
@@ -76,38 +75,26 @@ def build_statistics_snapshots(
     return snapshots
 
 
-def fit_calibrators(
-    lightgbm_predictions: pd.DataFrame,
-    transformer_predictions: pd.DataFrame,
-    model_input_valid: pd.DataFrame,
-    scoring: ScoringParams,
-) -> dict[str, Calibrator]:
-    predictions = {"lightgbm": lightgbm_predictions, "transformer": transformer_predictions}
-    calibrators = fit_pctr_calibrators(predictions, model_input_valid, scoring.calibration)
-    logger.info(
-        "pCTR calibration %s for %s, fitted on %d validation-day impressions",
-        scoring.calibration, sorted(calibrators) or "no model", len(model_input_valid),
-    )  # fmt: skip
-    return calibrators
+MODEL_KEY, CALIBRATOR_KEY, TEXT_KEY = "__trained_model", "__calibrator", "__ad_text_embeddings"
+
+
+def _by_model(artifacts: dict[str, Any], suffix: str) -> dict[str, Any]:
+    return {key.removesuffix(suffix): value for key, value in artifacts.items() if key.endswith(suffix)}
 
 
 def build_candidate_scorer(
-    lightgbm_model: LightGBMRanker,
-    transformer_ctr_model: CtrModel,
-    hybrid_model: HybridRanker,
-    calibrators: dict[str, Calibrator],
-    behaviour_sequences: pd.DataFrame,
-    ad_features: pd.DataFrame,
-    ad_text_embeddings: pd.DataFrame,
-    scoring: ScoringParams,
+    behaviour_sequences: pd.DataFrame, ad_features: pd.DataFrame, scoring: ScoringParams, **artifacts: Any
 ) -> CandidateScorer:
+    """``artifacts``: ``<model>__trained_model``, ``<model>__calibrator`` and ``<model>__ad_text_embeddings``."""
+    trained: dict[str, TrainedModel] = _by_model(artifacts, MODEL_KEY)
+    calibrators: dict[str, Calibrator] = _by_model(artifacts, CALIBRATOR_KEY)
     scorer = CandidateScorer(
-        scoring.models, lightgbm_model, transformer_ctr_model, hybrid_model, calibrators,
-        behaviour_sequences, ad_features, ad_text_embeddings,
+        scoring.models, scoring.pcvr_model, trained, calibrators,
+        SideTables(sequences=behaviour_sequences, ad_features=ad_features), _by_model(artifacts, TEXT_KEY),
     )  # fmt: skip
     logger.info(
-        "scoring pCTR with %s; pCVR from the transformer for every model%s",
-        ", ".join(scoring.models), "; the hybrid blends LightGBM's scores" if scorer.hybrid_reuses_lightgbm else "",
+        "scoring pCTR with %s (calibrated as ctr_training saved), pCVR with %s; per batch %s",
+        ", ".join(scoring.models), scoring.pcvr_model, " -> ".join(scorer.scored_models),
     )  # fmt: skip
     return scorer
 
@@ -116,10 +103,8 @@ def rank(
     ranking_candidates: pd.DataFrame,
     candidate_sides: CandidateSides,
     statistics_snapshots: dict[int, StatisticsSnapshot],
-    vocabularies: dict[str, Any],
+    feature_recipe: dict[str, Any],
     candidate_scorer: CandidateScorer,
-    crosses: CrossParams,
-    sequences: SequenceParams,
     candidates: CandidateParams,
     objective: ObjectiveParams,
     scoring: ScoringParams,
@@ -129,9 +114,7 @@ def rank(
         day: SnapshotLookup(snapshot, candidate_sides.requests, candidate_sides.ads)
         for day, snapshot in statistics_snapshots.items()
     }
-    recipe = FeatureRecipe(
-        vocabularies_from_json(vocabularies), crosses.pairs, crosses.n_hash_buckets, sequences.browse_length
-    )
+    recipe = FeatureRecipeArtifact.model_validate(feature_recipe).candidate_recipe()
     outcome = rank_candidates(
         ranking_candidates, candidate_sides, lookups, recipe, candidate_scorer, objective,
         candidates.requests_per_batch, candidates.keep_per_request,

@@ -2,6 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from adrank_pipelines.graph_config import graph_parameters, lookup
+from adrank_pipelines.models.zoo import scoring_closure, zoo_model
+from adrank_pipelines.models.zoo.interface import ModelInput
 from adrank_pipelines.pipelines.ranking import nodes
 
 SIDE_INPUTS = [
@@ -12,6 +15,23 @@ SIDE_INPUTS = [
     "ad_features",
     "behaviour_sequences",
 ]
+
+
+def _model_artifacts() -> dict[str, str]:
+    """The ranked models' trained artifacts and calibrators, those of the pCVR model and of every model they read."""
+    parameters = graph_parameters()
+    ranked = lookup(parameters, "ranking.scoring.models")
+    scored = scoring_closure(
+        [*ranked, lookup(parameters, "ranking.scoring.pcvr_model")], lookup(parameters, "ctr_models")
+    )
+    artifacts = {f"{name}{nodes.MODEL_KEY}": f"{name}.trained_model" for name in scored}
+    artifacts |= {f"{name}{nodes.CALIBRATOR_KEY}": f"{name}.calibrator" for name in ranked}
+    artifacts |= {
+        f"{name}{nodes.TEXT_KEY}": f"{name}.ad_text_embeddings"
+        for name in scored
+        if ModelInput.TEXT in zoo_model(name).inputs
+    }
+    return artifacts
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -31,28 +51,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 nodes.build_statistics_snapshots,
-                ["impressions_enriched", "candidate_sides", "params:features.target_stats"],
+                ["impressions_enriched", "candidate_sides", "feature_recipe"],
                 "statistics_snapshots",
                 name="build_statistics_snapshots",
             ),
             Node(
-                nodes.fit_calibrators,
-                ["lightgbm_predictions", "transformer_predictions", "model_input_valid", "params:ranking.scoring"],
-                "ranking_pctr_calibrators",
-                name="fit_ranking_calibrators",
-            ),
-            Node(
                 nodes.build_candidate_scorer,
-                [
-                    "lightgbm_model",
-                    "transformer_ctr_model",
-                    "hybrid_model",
-                    "ranking_pctr_calibrators",
-                    "behaviour_sequences",
-                    "ad_features",
-                    "ad_text_embeddings",
-                    "params:ranking.scoring",
-                ],
+                {
+                    "behaviour_sequences": "behaviour_sequences",
+                    "ad_features": "ad_features",
+                    "scoring": "params:ranking.scoring",
+                    **_model_artifacts(),
+                },
                 "candidate_scorer",
                 name="build_candidate_scorer",
             ),
@@ -62,10 +72,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "ranking_candidates",
                     "candidate_sides",
                     "statistics_snapshots",
-                    "vocabularies",
+                    "feature_recipe",
                     "candidate_scorer",
-                    "params:features.crosses",
-                    "params:features.sequences",
                     "params:ranking.candidates",
                     "params:ranking.objective",
                     "params:ranking.scoring",

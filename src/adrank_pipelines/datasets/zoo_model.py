@@ -1,8 +1,8 @@
-"""A trained CTR model in the catalog: a directory with its constructor config and its weights.
+"""A trained zoo model in the catalog: a directory naming its zoo model, with what that model saves.
 
-``config.json`` rebuilds the module (:func:`model_from_config`), ``state_dict.pt`` fills its weights;
-loading always lands on CPU. A save writes a sibling temporary directory and renames it into place,
-so a failed save never leaves a half-written artifact where the catalog looks.
+``zoo.json`` names the zoo model that wrote the directory, which alone knows how to read the rest; loading
+always lands on CPU. A save writes a sibling temporary directory and renames it into place, so a failed
+save never leaves a half-written artifact where the catalog looks.
 """
 
 from __future__ import annotations
@@ -14,44 +14,39 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import torch
 from kedro.io import AbstractDataset, DatasetError
 
-from adrank_pipelines.models.factory import CtrModel, model_from_config
+from adrank_pipelines.models.zoo import zoo_model
+from adrank_pipelines.models.zoo.interface import TrainedModel
 
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "state_dict.pt"
+ZOO_FILE = "zoo.json"
 
 
-class TorchModelDataset(AbstractDataset[CtrModel, CtrModel]):
-    """``type: adrank_pipelines.datasets.torch_model.TorchModelDataset`` with a directory ``filepath``."""
+class ZooModelDataset(AbstractDataset[TrainedModel, TrainedModel]):
+    """``type: adrank_pipelines.datasets.zoo_model.ZooModelDataset`` with a directory ``filepath``."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
         self._filepath = Path(filepath)
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(PurePosixPath(self._filepath)), "format": f"{CONFIG_FILE} + {WEIGHTS_FILE}"}
+        return {"filepath": str(PurePosixPath(self._filepath)), "format": f"{ZOO_FILE} + the zoo model's files"}
 
     def _exists(self) -> bool:
-        return (self._filepath / CONFIG_FILE).is_file() and (self._filepath / WEIGHTS_FILE).is_file()
+        return (self._filepath / ZOO_FILE).is_file()
 
-    def load(self) -> CtrModel:
+    def load(self) -> TrainedModel:
         if not self._exists():
             raise DatasetError(f"no saved model at {self._filepath}")
-        config = json.loads((self._filepath / CONFIG_FILE).read_text(encoding="utf-8"))
-        model = model_from_config(config)
-        model.load_state_dict(torch.load(self._filepath / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-        return model.eval()
+        name = json.loads((self._filepath / ZOO_FILE).read_text(encoding="utf-8"))["model"]
+        return TrainedModel(name, zoo_model(name).load(self._filepath))
 
-    def save(self, data: CtrModel) -> None:
+    def save(self, data: TrainedModel) -> None:
         self._filepath.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{self._filepath.name}.", dir=self._filepath.parent))
         try:
-            (staging / CONFIG_FILE).write_text(json.dumps(data.constructor_config(), indent=1), encoding="utf-8")
-            torch.save(
-                {name: value.detach().cpu() for name, value in data.state_dict().items()}, staging / WEIGHTS_FILE
-            )
+            zoo_model(data.zoo).save(data.model, staging)
+            (staging / ZOO_FILE).write_text(json.dumps({"model": data.zoo}), encoding="utf-8")
             self._replace_with(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""LightGBM pCTR model on the tabular model inputs, and its hybrid with the transformer's pCTR.
+"""LightGBM pCTR model on the tabular model inputs.
 
 Columns come from the feature spec (a dict, as the features pipeline writes it), grouped so a
 parameter picks which groups the model sees. Training early-stops on the validation day and is
@@ -10,19 +10,51 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-
-from adrank_pipelines.models.calibration import Calibrator, fit_calibrator
-from adrank_pipelines.models.metrics import logit
-from adrank_pipelines.models.ranker_config import CtrLightGBMParams, FeatureGroup, HybridMethod, LightGBMParams
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
 LABEL_COLUMN = "click"
-TRANSFORMER_FEATURE = "transformer_logit"
+# numeric: the spec's numeric columns (context, past-only counts and smoothed CTRs);
+# categorical: vocabulary / fixed columns up to ``max_categorical_cardinality`` values;
+# ids: vocabulary columns above it (user, ad, ...); crosses: the hashed pair columns.
+FeatureGroup = Literal["numeric", "categorical", "ids", "crosses"]
+IdEncoding = Literal["categorical", "integer"]
+
+
+def _default_feature_groups() -> list[FeatureGroup]:
+    return ["numeric", "categorical"]
+
+
+class LightGBMParams(BaseModel):
+    """Boosting hyper-parameters and which feature groups of the feature spec the model sees."""
+
+    # A misspelt key must fail loudly instead of silently falling back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_leaves: int = Field(default=31, ge=2)
+    learning_rate: float = Field(default=0.08, gt=0.0, le=1.0)
+    n_estimators: PositiveInt = 600
+    early_stopping_rounds: PositiveInt = 30
+    min_child_samples: PositiveInt = 1000
+    feature_fraction: float = Field(default=0.8, gt=0.0, le=1.0)
+    bagging_fraction: float = Field(default=0.8, gt=0.0, le=1.0)
+    bagging_freq: NonNegativeInt = 1  # 0 turns bagging off
+    lambda_l2: NonNegativeFloat = 1.0
+    max_bin: int = Field(default=255, ge=2)
+    num_threads: PositiveInt = 2
+    seed: int = 42
+    feature_groups: list[FeatureGroup] = Field(default_factory=_default_feature_groups, min_length=1)
+    # Vocabulary columns with more values than this form the "ids" group.
+    max_categorical_cardinality: PositiveInt = 256
+    # How the "ids" group enters the model: LightGBM categoricals or the plain index (the vocabulary
+    # orders values by train frequency, so the index doubles as a popularity rank).
+    id_encoding: IdEncoding = "integer"
+
+
 # Early stopping watches the first metric; the second is logged for the record.
 _VALID_METRICS = ["auc", "binary_logloss"]
 
@@ -34,8 +66,8 @@ class FeatureSelection:
     columns: tuple[str, ...]
     categorical: tuple[str, ...]
 
-    def with_numeric(self, column: str) -> FeatureSelection:
-        return FeatureSelection((*self.columns, column), self.categorical)
+    def with_numeric(self, columns: tuple[str, ...]) -> FeatureSelection:
+        return FeatureSelection((*self.columns, *columns), self.categorical)
 
 
 @dataclass(frozen=True)
@@ -148,88 +180,3 @@ def predict_lightgbm(ranker: LightGBMRanker, frame: pd.DataFrame) -> pd.DataFram
     """impression_id, pctr for every row of ``frame``, using the early-stopped number of trees."""
     pctr = ranker.booster.predict(frame[list(ranker.features.columns)], num_iteration=ranker.best_iteration)
     return pd.DataFrame({"impression_id": frame["impression_id"].to_numpy(), "pctr": np.asarray(pctr)})
-
-
-@dataclass(frozen=True)
-class HybridRanker:
-    """LightGBM combined with the transformer's pCTR; its output is calibrated on the validation day.
-
-    ``feature``: LightGBM with logit(transformer pCTR) as one more input, then ``calibrator``.
-    ``blend``: an unpenalised logistic regression on [logit(LightGBM), logit(transformer)] fitted on
-    the validation day: a logit-space weighted average whose intercept also calibrates it.
-    """
-
-    method: HybridMethod
-    ranker: LightGBMRanker
-    blend: LogisticRegression | None = None
-    calibrator: Calibrator | None = None
-
-
-def with_transformer_feature(frame: pd.DataFrame, transformer_pctr: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` plus the transformer's logit pCTR, joined on impression_id; every row must have one."""
-    scores = transformer_pctr[["impression_id", "pctr"]].rename(columns={"pctr": TRANSFORMER_FEATURE})
-    joined = frame.merge(scores, on="impression_id", how="left", validate="one_to_one")
-    missing = int(joined[TRANSFORMER_FEATURE].isna().sum())
-    if missing:
-        raise ValueError(f"The transformer pCTR frame lacks {missing} of the {len(frame)} impressions to score.")
-    return joined.assign(**{TRANSFORMER_FEATURE: logit(joined[TRANSFORMER_FEATURE].to_numpy())})
-
-
-def _blend_inputs(ranker: LightGBMRanker, frame_with_transformer: pd.DataFrame) -> np.ndarray:
-    lightgbm_logit = logit(predict_lightgbm(ranker, frame_with_transformer)["pctr"].to_numpy())
-    return np.column_stack([lightgbm_logit, frame_with_transformer[TRANSFORMER_FEATURE].to_numpy()])
-
-
-def train_hybrid(
-    train: pd.DataFrame,
-    valid: pd.DataFrame,
-    spec: Mapping[str, Any],
-    transformer_train: pd.DataFrame,
-    transformer_valid: pd.DataFrame,
-    params: CtrLightGBMParams,
-    lightgbm: LightGBMRanker | None = None,
-) -> HybridRanker:
-    """Fit the hybrid of ``params.hybrid.method``; ``blend`` reuses ``lightgbm`` when given.
-
-    ``feature`` trains a new LightGBM on train rows whose transformer scores are in-sample (the
-    transformer was fitted on those days), so it tends to over-trust them; ``blend`` only fits two
-    weights and an intercept, on the validation day where both scores are out-of-sample.
-    """
-    valid_scored = with_transformer_feature(valid, transformer_valid)
-    if params.hybrid.method == "blend":
-        ranker = lightgbm or train_lightgbm(train, valid, spec, params.model)
-        blend = LogisticRegression(C=np.inf).fit(
-            _blend_inputs(ranker, valid_scored), valid_scored[LABEL_COLUMN].to_numpy()
-        )
-        return HybridRanker("blend", ranker, blend=blend)
-    features = select_features(spec, params.model).with_numeric(TRANSFORMER_FEATURE)
-    ranker = train_lightgbm_on_features(
-        with_transformer_feature(train, transformer_train), valid_scored, features, params.model
-    )
-    raw_valid = predict_lightgbm(ranker, valid_scored)["pctr"].to_numpy()
-    calibrator = fit_calibrator(valid_scored[LABEL_COLUMN].to_numpy(), raw_valid, params.calibration.method)
-    return HybridRanker("feature", ranker, calibrator=calibrator)
-
-
-def blended_pctr(hybrid: HybridRanker, lightgbm_pctr: np.ndarray, transformer_pctr: np.ndarray) -> np.ndarray:
-    """A ``blend`` hybrid's pCTR from its LightGBM's and the transformer's raw pCTR of the same rows.
-
-    For callers that already hold both scores (ranking scores millions of candidates with both
-    models): the same result as :func:`predict_hybrid` without a second LightGBM pass.
-    """
-    if hybrid.blend is None:
-        raise ValueError(f"a '{hybrid.method}' hybrid does not blend two scores; use predict_hybrid")
-    return np.asarray(
-        hybrid.blend.predict_proba(np.column_stack([logit(lightgbm_pctr), logit(transformer_pctr)]))[:, 1]
-    )
-
-
-def predict_hybrid(hybrid: HybridRanker, frame: pd.DataFrame, transformer_pctr: pd.DataFrame) -> pd.DataFrame:
-    """impression_id, calibrated pctr of the hybrid for every row of ``frame``."""
-    scored = with_transformer_feature(frame, transformer_pctr)
-    if hybrid.blend is not None:
-        pctr = hybrid.blend.predict_proba(_blend_inputs(hybrid.ranker, scored))[:, 1]
-    else:
-        assert hybrid.calibrator is not None  # a "feature" hybrid is always built with one
-        pctr = hybrid.calibrator.transform(predict_lightgbm(hybrid.ranker, scored)["pctr"].to_numpy())
-    return pd.DataFrame({"impression_id": scored["impression_id"].to_numpy(), "pctr": pctr})

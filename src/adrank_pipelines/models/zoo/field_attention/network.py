@@ -1,19 +1,17 @@
-"""The fallback CTR model for specs without ad text or behaviour sequences (public click logs).
+"""The field-attention CTR model over the tabular model inputs (the click-log graph's deep model).
 
-AutoInt-style: every categorical and numeric field becomes one embedding, self-attention across the
-fields learns their interactions, and the shared two-task head gives pCTR and pCVR.
+AutoInt-style (Song et al. 2019): every categorical and numeric field becomes one embedding,
+self-attention across the fields learns their interactions, and the shared two-task head gives pCTR and
+pCVR. It reads no ad text and no behaviour sequences, so it runs on any click log.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 import torch
-from torch import nn
+from pydantic import Field, PositiveInt
 
 from adrank_pipelines.models.batching import Batch
-from adrank_pipelines.models.config import CtrTransformerParams
+from adrank_pipelines.models.config import TorchCtrParams
 from adrank_pipelines.models.layers import (
     CategoricalEmbeddings,
     CtrHeads,
@@ -22,15 +20,31 @@ from adrank_pipelines.models.layers import (
     transformer_stack,
 )
 from adrank_pipelines.models.layout import InputLayout
+from adrank_pipelines.models.network import CtrNetwork
 
-MODEL_CLASS = "field_attention_ctr"
+MODEL_CLASS = "field_attention"
 
 
-class FieldAttentionCtrModel(nn.Module):
+class FieldAttentionParams(TorchCtrParams):
+    """Widths of the field embeddings, the attention across fields and the heads."""
+
+    d_model: PositiveInt = 32  # width of every field's embedding and of the attention
+    n_heads: PositiveInt = 2
+    n_layers: PositiveInt = 1  # self-attention layers across the fields
+    feedforward_dim: PositiveInt = 64
+    mlp_hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 64])
+    dropout: float = Field(default=0.1, ge=0.0, lt=1.0)  # in the MLP heads
+    attention_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+
+
+class FieldAttentionCtrModel(CtrNetwork):
     """Field embeddings -> self-attention across fields -> pCTR / pCVR heads."""
 
-    def __init__(self, layout: InputLayout, params: CtrTransformerParams) -> None:
+    params: FieldAttentionParams
+
+    def __init__(self, layout: InputLayout, params: FieldAttentionParams) -> None:
         super().__init__()
+        self.model_class = MODEL_CLASS
         self.layout, self.params = layout, params
         categorical_sizes = [*layout.user_categorical.values(), *layout.pair_categorical.values()]
         n_numeric = len(layout.user_numeric) + len(layout.pair_numeric)
@@ -41,10 +55,6 @@ class FieldAttentionCtrModel(nn.Module):
         )
         n_fields = len(categorical_sizes) + n_numeric
         self.heads = CtrHeads(n_fields * params.d_model, params.mlp_hidden, params.dropout)
-
-    def constructor_config(self) -> dict[str, Any]:
-        """JSON-ready arguments that rebuild this model (weights come from the state dict)."""
-        return {"model_class": MODEL_CLASS, "layout": asdict(self.layout), "params": self.params.model_dump()}
 
     def forward(self, batch: Batch) -> CtrOutputs:
         impressions = batch.impressions

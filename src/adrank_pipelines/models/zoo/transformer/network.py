@@ -10,7 +10,6 @@ retrieval (FAISS) on their own.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -29,8 +28,9 @@ from adrank_pipelines.models.layers import (
     mlp,
 )
 from adrank_pipelines.models.layout import InputLayout
+from adrank_pipelines.models.network import CtrNetwork
 
-MODEL_CLASS = "transformer_ctr"
+MODEL_CLASS = "transformer"
 AD_ID_COLUMN = "ad_id_idx"
 N_AGE_BUCKETS = 16  # log2 buckets of an event's age in hours: up to ~2^15 hours
 
@@ -47,8 +47,10 @@ def _batch_ads(batch: Batch) -> AdTensors:
     return batch.ads
 
 
-class TransformerCtrModel(nn.Module):
+class TransformerCtrModel(CtrNetwork):
     """Ad tower, user tower over the behaviour sequence, target attention and two heads."""
+
+    params: CtrTransformerParams
 
     def __init__(
         self,
@@ -64,6 +66,7 @@ class TransformerCtrModel(nn.Module):
         super().__init__()
         if not layout.has_towers or layout.sequences is None:
             raise ValueError("the transformer CTR model needs ad text and behaviour sequences; use field attention")
+        self.model_class = MODEL_CLASS
         self.layout, self.params = layout, params
         self.bert_config, self.tokenizer_vocabulary = bert_config, tokenizer_vocabulary
         sequences, d_model = layout.sequences, params.d_model
@@ -106,11 +109,8 @@ class TransformerCtrModel(nn.Module):
         self.heads = CtrHeads(head_input, params.mlp_hidden, params.dropout)
 
     def constructor_config(self) -> dict[str, Any]:
-        """JSON-ready arguments that rebuild this model (weights come from the state dict)."""
         return {
-            "model_class": MODEL_CLASS,
-            "layout": asdict(self.layout),
-            "params": self.params.model_dump(),
+            **super().constructor_config(),
             "bert_config": self.bert_config,
             "tokenizer_vocabulary": self.tokenizer_vocabulary,
         }

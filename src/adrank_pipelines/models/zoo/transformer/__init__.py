@@ -1,0 +1,1 @@
+"""The transformer CTR model: creative text, behaviour sequences, target attention, retrieval towers."""
