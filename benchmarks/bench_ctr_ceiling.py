@@ -37,10 +37,11 @@ from adrank_pipelines.marketplace.vocabulary import ALL_CATEGORIES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
+# Each model's `<model>.predictions` (every split; the test day's rows are read).
 MODELS = {
-    "lightgbm": "lightgbm_predictions",
-    "transformer": "transformer_predictions",
-    "hybrid": "hybrid_predictions",
+    "lightgbm": "lightgbm.predictions",
+    "transformer": "transformer.predictions",
+    "hybrid": "hybrid.predictions",
 }
 SEGMENT = ["country", "age_bucket"]
 
@@ -52,7 +53,9 @@ def _load() -> dict[str, Any]:
         names = ["impressions_enriched", "truth_users", "truth_ads", "truth_world", "validated_users",
                  "validated_user_events", "ctr_evaluation_report", *MODELS.values()]  # fmt: skip
         loaded = {name: context.catalog.load(name) for name in names}
-        loaded["interest_concentration"] = context.config_loader["parameters"]["marketplace"]["interest_concentration"]
+        parameters = context.config_loader["parameters"]
+        loaded["interest_concentration"] = parameters["marketplace"]["interest_concentration"]
+        loaded["baseline_name"] = parameters["ctr_evaluation"]["baseline_name"]
     return loaded
 
 
@@ -107,9 +110,8 @@ def _ceilings(loaded: dict[str, Any], test: pd.DataFrame, context: Context) -> l
 
 
 def _model_logit(predictions: pd.DataFrame, impression_ids: pd.Series) -> np.ndarray:
-    pctr = (
-        predictions.drop_duplicates("impression_id").set_index("impression_id")["pctr"].loc[impression_ids].to_numpy()
-    )
+    test = predictions.loc[predictions["split"] == "test"]
+    pctr = test.drop_duplicates("impression_id").set_index("impression_id")["pctr"].loc[impression_ids].to_numpy()
     pctr = np.clip(pctr, 1e-7, 1 - 1e-7)
     return np.log(pctr / (1 - pctr))
 
@@ -172,7 +174,7 @@ def main() -> None:
     report = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "test_rows": len(test),
-        "baseline_auc": loaded["ctr_evaluation_report"]["subsets"]["all"]["metrics"]["baseline"]["auc"],
+        "baseline_auc": loaded["ctr_evaluation_report"]["subsets"]["all"]["metrics"][loaded["baseline_name"]]["auc"],
         "ceilings": _ceilings(loaded, test, context),
         "models": _what_models_miss(loaded, test, context),
     }

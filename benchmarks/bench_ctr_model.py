@@ -30,10 +30,12 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.zoo.lightgbm.booster import predict_lightgbm
 from adrank_pipelines.models.prepare import prepare_ads
 from adrank_pipelines.models.scoring import candidate_latency_ms
 from adrank_pipelines.models.training import fit_ctr_model
+from adrank_pipelines.models.zoo import zoo_model
+from adrank_pipelines.models.zoo.lightgbm.booster import predict_lightgbm
+from adrank_pipelines.models.zoo.torch_network import TorchZooModel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
@@ -61,15 +63,24 @@ def main() -> None:
     with KedroSession.create(project_path=PROJECT_ROOT, env=None if args.env == "base" else args.env) as session:
         context = session.load_context()
         catalog = context.catalog
-        params = CtrTransformerParams.model_validate(context.config_loader["parameters"]["ctr_transformer"])
+        params = CtrTransformerParams.model_validate(context.config_loader["parameters"]["ctr_models"]["transformer"])
         load = catalog.load
         train, valid, test = (load(f"model_input_{split}") for split in ("train", "valid", "test"))
-        sequences, ad_features, text = load("behaviour_sequences"), load("ad_features"), load("ad_text_embeddings")
-        spec, model, lightgbm = load("feature_spec"), load("transformer_ctr_model"), load("lightgbm_model")
+        sequences, ad_features = load("behaviour_sequences"), load("ad_features")
+        text = load("transformer.ad_text_embeddings")
+        spec = load("feature_spec")
+        # The catalog holds TrainedModel(zoo, model): the CtrNetwork and the LightGBMRanker themselves.
+        model, lightgbm = load("transformer.trained_model").model, load("lightgbm.trained_model").model
 
+    zoo = zoo_model("transformer")  # its network builder and text encoder, as ctr_training fits it
+    if not isinstance(zoo, TorchZooModel):
+        raise TypeError(f"the zoo's transformer is a {type(zoo).__name__}, not a torch network")
     one_epoch = params.model_copy(update={"training": params.training.model_copy(update={"max_epochs": 1})})
     sample = train.sample(n=min(args.train_rows, len(train)), random_state=0).sort_values("event_time")
-    _, history = fit_ctr_model(sample, valid.head(20_000), sequences, ad_features, text, spec, one_epoch)
+    _, history = fit_ctr_model(
+        sample, valid.head(20_000), sequences, ad_features, text, spec, one_epoch,
+        zoo.network_builder(one_epoch), zoo.text_encoder(one_epoch),
+    )  # fmt: skip
 
     torch.set_num_threads(params.training.num_threads)
     request_id = test["request_id"].iloc[0]

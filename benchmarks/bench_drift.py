@@ -1,7 +1,7 @@
 """Drift monitoring on the default world: detection and false alarms over seeds, and speed at 1M rows.
 
 Per seed: ingest + validate + features of the default world in a throw-away copy of the project
-(`kedro run --params marketplace.seed=N`), the project's baseline CTR model (models/baseline.py)
+(`kedro run --params marketplace.seed=N`), the project's baseline CTR model (models/zoo/baseline/)
 fitted on the train days and scored on every window (the transformer needs ~10 minutes a seed on
 2 cores), then the drift nodes with the conf/base parameters. It counts, per injected
 shift, the seeds on which every statistic the shift touches is flagged (warn or alert) in the drift

@@ -41,18 +41,20 @@ import torch
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_sides
-from adrank_pipelines.features.params import CrossParams, SequenceParams, TargetStatParams
+from adrank_pipelines.features.candidates import CandidateSides, candidate_sides
+from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.features.snapshot import SnapshotLookup, daily_snapshots
-from adrank_pipelines.features.vocabulary import vocabularies_from_json
+from adrank_pipelines.graph_config import model_blocks
 from adrank_pipelines.marketplace.ground_truth import Context, GroundTruth
-from adrank_pipelines.models.zoo.lightgbm.booster import predict_lightgbm
 from adrank_pipelines.models.metrics import auc, calibration_ratio
 from adrank_pipelines.models.scoring import predict_ctr
+from adrank_pipelines.models.zoo import scoring_closure, zoo_model
+from adrank_pipelines.models.zoo.interface import ModelInput, SideTables
+from adrank_pipelines.models.zoo.lightgbm.booster import predict_lightgbm
 from adrank_pipelines.ranking.candidates import cap_per_request
 from adrank_pipelines.ranking.params import CandidateParams, ObjectiveParams, ScoringParams
 from adrank_pipelines.ranking.rank import rank_candidates
-from adrank_pipelines.ranking.scoring import CandidateScorer, fit_pctr_calibrators
+from adrank_pipelines.ranking.scoring import CandidateScorer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
@@ -61,18 +63,36 @@ from tests.ranking.retrieval_stand_in import retrieved_stand_in  # noqa: E402
 
 CATALOG_INPUTS = [
     "validated_requests", "validated_users", "validated_ads", "validated_advertisers", "ad_features",
-    "impressions_enriched", "vocabularies", "behaviour_sequences", "ad_text_embeddings", "model_input_valid",
-    "model_input_test", "lightgbm_model", "transformer_ctr_model", "hybrid_model", "lightgbm_predictions",
-    "transformer_predictions", "truth_users", "truth_ads", "truth_world",
+    "impressions_enriched", "feature_recipe", "behaviour_sequences", "model_input_test", "truth_users",
+    "truth_ads", "truth_world",
 ]  # fmt: skip
+# The models whose test-day AUC and calibration the snapshot comparison measures (raw pCTR, saved calibrator).
+SNAPSHOT_MODELS = ("lightgbm", "transformer")
+
+
+def _model_artifacts(params: dict) -> tuple[list[str], list[str], list[str]]:
+    """As the ranking pipeline wires them: the trained models scored per batch (the ranked ones, the pCVR
+    model and every model they read), the ranked models' calibrators, the text embeddings of text readers."""
+    scoring = params["ranking"]["scoring"]
+    ranked = list(scoring["models"])
+    scored = scoring_closure([*ranked, scoring["pcvr_model"]], model_blocks(params))
+    text = [name for name in scored if ModelInput.TEXT in zoo_model(name).inputs]
+    return scored, ranked, text
 
 
 def _load(env: str) -> tuple[dict, dict, pd.DataFrame | None]:
     bootstrap_project(PROJECT_ROOT)
     with KedroSession.create(project_path=PROJECT_ROOT, env=None if env == "base" else env) as session:
         context = session.load_context()
-        loaded = {name: context.catalog.load(name) for name in CATALOG_INPUTS}
         params = context.config_loader["parameters"]
+        scored, ranked, text = _model_artifacts(params)
+        names = [
+            *CATALOG_INPUTS,
+            *(f"{name}.trained_model" for name in [*scored, *SNAPSHOT_MODELS]),
+            *(f"{name}.calibrator" for name in [*ranked, *SNAPSHOT_MODELS]),
+            *(f"{name}.ad_text_embeddings" for name in [*text, "transformer"]),
+        ]
+        loaded = {name: context.catalog.load(name) for name in dict.fromkeys(names)}
         retrieved = None
         if "retrieved_candidates" in context.catalog and context.catalog.exists("retrieved_candidates"):
             retrieved = context.catalog.load("retrieved_candidates")
@@ -106,7 +126,7 @@ def _oracle(candidates: pd.DataFrame, sides: CandidateSides, truth: GroundTruth,
     return {"true_pctr": float(pd.Series(pctr).groupby(candidates["request_id"].to_numpy()).max().mean())}
 
 
-def _snapshot_effect(loaded: dict, sides_all: CandidateSides, lookups: dict, calibrators: dict) -> dict:
+def _snapshot_effect(loaded: dict, sides_all: CandidateSides, lookups: dict) -> dict:
     """Logged test-day rows scored with their logged statistics and with the snapshot's."""
     test = loaded["model_input_test"]
     request_rows, ad_rows = sides_all.rows(test["request_id"].to_numpy(), test["ad_id"].to_numpy())
@@ -115,10 +135,11 @@ def _snapshot_effect(loaded: dict, sides_all: CandidateSides, lookups: dict, cal
     clicks = test["click"].to_numpy()
     rows = {}
     for statistics_source, frame in (("logged (running)", test), ("daily snapshot", with_snapshot)):
-        lightgbm = calibrators["lightgbm"].transform(predict_lightgbm(loaded["lightgbm_model"], frame)["pctr"])
-        transformer = predict_ctr(loaded["transformer_ctr_model"], frame, loaded["behaviour_sequences"],
-                                  loaded["ad_features"], loaded["ad_text_embeddings"])["pctr"].to_numpy()  # fmt: skip
-        transformer = calibrators["transformer"].transform(transformer)
+        lightgbm = predict_lightgbm(loaded["lightgbm.trained_model"].model, frame)["pctr"]
+        lightgbm = loaded["lightgbm.calibrator"].transform(lightgbm)
+        transformer = predict_ctr(loaded["transformer.trained_model"].model, frame, loaded["behaviour_sequences"],
+                                  loaded["ad_features"], loaded["transformer.ad_text_embeddings"])["pctr"].to_numpy()  # fmt: skip
+        transformer = loaded["transformer.calibrator"].transform(transformer)
         rows[statistics_source] = {
             name: {"auc": auc(clicks, p), "calibration_ratio": calibration_ratio(clicks, p)}
             for name, p in (("lightgbm", lightgbm), ("transformer", transformer))
@@ -141,10 +162,9 @@ def main() -> None:
     candidate_params = CandidateParams.model_validate(ranking["candidates"])
     scoring = ScoringParams.model_validate(ranking["scoring"])
     objective = ObjectiveParams.model_validate(ranking["objective"])
-    features = params["features"]
-    crosses, stats = CrossParams.model_validate(features["crosses"]), TargetStatParams.model_validate(
-        features["target_stats"])  # fmt: skip
-    browse_length = SequenceParams.model_validate(features["sequences"]).browse_length
+    # Candidate features as the ranking pipeline builds them: from the features pipeline's saved recipe.
+    feature_recipe = FeatureRecipeArtifact.model_validate(loaded["feature_recipe"])
+    stats = feature_recipe.target_stats
     torch.set_num_threads(scoring.num_threads)
 
     test = loaded["model_input_test"]
@@ -167,13 +187,16 @@ def main() -> None:
     snapshots = daily_snapshots(loaded["impressions_enriched"], sides.requests, stats.keys, stats.smoothing_strength,
                                 stats.initial_prior_ctr)  # fmt: skip
     lookups = {day: SnapshotLookup(s, sides.requests, sides.ads) for day, s in snapshots.items()}
-    recipe = FeatureRecipe(vocabularies_from_json(loaded["vocabularies"]), crosses.pairs, crosses.n_hash_buckets,
-                           browse_length)  # fmt: skip
-    predictions = {"lightgbm": loaded["lightgbm_predictions"], "transformer": loaded["transformer_predictions"]}
-    calibrators = fit_pctr_calibrators(predictions, loaded["model_input_valid"], "platt")
-    scorer = CandidateScorer(scoring.models, loaded["lightgbm_model"], loaded["transformer_ctr_model"],
-                             loaded["hybrid_model"], calibrators, loaded["behaviour_sequences"], loaded["ad_features"],
-                             loaded["ad_text_embeddings"])  # fmt: skip
+    recipe = feature_recipe.candidate_recipe()
+    # The scorer as the ranking pipeline builds it: the saved models and calibrators (never refitted).
+    scored, ranked, text = _model_artifacts(params)
+    scorer = CandidateScorer(
+        scoring.models, scoring.pcvr_model,
+        {name: loaded[f"{name}.trained_model"] for name in scored},
+        {name: loaded[f"{name}.calibrator"] for name in ranked},
+        SideTables(sequences=loaded["behaviour_sequences"], ad_features=loaded["ad_features"]),
+        {name: loaded[f"{name}.ad_text_embeddings"] for name in text},
+    )  # fmt: skip
     truth = GroundTruth(loaded["truth_users"], loaded["truth_ads"], loaded["truth_world"])
     position = candidate_params.reference_position
 
@@ -202,7 +225,7 @@ def main() -> None:
         }
     oracle = _oracle(cap_per_request(sample, baseline["cap"]), sides, truth, position)
 
-    snapshot_effect = _snapshot_effect(loaded, sides, lookups, calibrators)
+    snapshot_effect = _snapshot_effect(loaded, sides, lookups)
 
     pipeline_run = None
     if args.pipeline_run:

@@ -25,6 +25,7 @@ import numpy as np
 from kedro.config import OmegaConfigLoader
 
 from adrank_pipelines.models.config import CtrTransformerParams
+from adrank_pipelines.models.zoo import model_params
 from adrank_pipelines.retrieval.config import IndexingParams, IndexSpec
 from adrank_pipelines.retrieval.evaluation import query_latency_ms, recall_at_k
 from adrank_pipelines.retrieval.index import EXACT, build_index, index_bytes, search, set_search_parameters, use_threads
@@ -53,8 +54,13 @@ def _parameters() -> tuple[IndexingParams, int]:
         merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
     )
     parameters = loader["parameters"]
-    relevance_dim = CtrTransformerParams.model_validate(parameters["ctr_transformer"]).relevance_dim
-    return IndexingParams.model_validate(parameters["indexing"]), relevance_dim
+    indexing = IndexingParams.model_validate(parameters["indexing"])
+    # The vectors are those of the model whose towers the indexing pipeline indexes (ctr_models.<name>).
+    name = indexing.retrieval_model
+    towers = model_params(name, (parameters.get("ctr_models") or {}).get(name))
+    if not isinstance(towers, CtrTransformerParams):
+        raise TypeError(f"indexing.retrieval_model '{name}' has no user and ad towers (relevance_dim)")
+    return indexing, towers.relevance_dim
 
 
 def synthetic_catalog(n_ads: int, n_queries: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

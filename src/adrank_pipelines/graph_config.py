@@ -14,6 +14,7 @@ from collections.abc import Generator, Mapping
 from pathlib import Path
 from typing import Any
 
+from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.framework.project import pipelines, settings
@@ -60,6 +61,13 @@ def lookup(parameters: Mapping[str, Any], dotted_key: str) -> Any:
     return value
 
 
+def model_blocks(parameters: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Every zoo model's parameter block (``ctr_models``), read without marking the tree known: each listed
+    model's nodes take ``params:ctr_models.<name>``, so only a block no graph lists is reported as unknown."""
+    blocks: Mapping[str, Any] = parameters.get("ctr_models") or {}
+    return blocks
+
+
 class GraphParameters:
     """Records the run's parameters before any other hook or the session reads the pipelines.
 
@@ -69,7 +77,12 @@ class GraphParameters:
     @hook_impl(wrapper=True, tryfirst=True)
     def after_context_created(self, context: KedroContext) -> Generator[None, None, None]:
         # The loader's raw tree (``--params`` merged in): ``context.params`` would build the pipelines to type it.
-        if record(context.config_loader["parameters"]):
+        try:
+            parameters = context.config_loader["parameters"]
+        except MissingConfigException:
+            # An unknown ``--env``: the start-up checks, which run next, name it and the closest environment.
+            return (yield)
+        if record(parameters):
             # Pipelines built for other parameters (an earlier session of this process) are rebuilt.
             requested = getattr(pipelines, "_requested_pipelines", None)
             pipelines.configure(f"{__package__}.pipeline_registry")

@@ -13,8 +13,8 @@ from adrank_pipelines.clicklogs.mapping import click_events
 from adrank_pipelines.clicklogs.reader import read_click_log
 from adrank_pipelines.clicklogs.splits import split_click_events
 from adrank_pipelines.clicklogs.synthetic import AVAZU_COLUMNS, CRITEO_COLUMNS, avazu_like
-from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.evaluation_config import CtrLightGBMParams
+from adrank_pipelines.models.config import TorchCtrParams
+from adrank_pipelines.models.zoo import model_params
 from tests.clicklogs.environments import (
     ENVIRONMENTS,
     clicklog_file_entry,
@@ -51,9 +51,12 @@ def test_avazu_reads_time_from_its_hour_column_and_criteo_has_none():
 def test_every_parameter_of_the_environment_validates(env: str):
     check_feature_columns(column_mapping(env), feature_params(env))
     parameters = project_parameters(env)
-    transformer = CtrTransformerParams.model_validate(parameters["ctr_transformer"])
-    CtrLightGBMParams.model_validate(parameters["ctr_lightgbm"])
-    assert transformer.training.conversion_loss_weight == 0.0, "click logs carry no conversions"
+    models = parameters["clicklog_training"]["models"]
+    typed = {name: model_params(name, parameters["ctr_models"].get(name)) for name in models}
+    torch_models = [params for params in typed.values() if isinstance(params, TorchCtrParams)]
+    assert torch_models, f"{env}: no torch model among {models}"
+    for params in torch_models:
+        assert params.training.conversion_loss_weight == 0.0, "click logs carry no conversions"
 
 
 def test_the_input_path_comes_from_a_runtime_parameter_with_a_default_under_data():

@@ -23,9 +23,8 @@ from adrank_pipelines.clicklogs.splits import split_click_events
 from adrank_pipelines.features.params import CrossParams
 from adrank_pipelines.features.target_stats import count_columns
 from adrank_pipelines.features.vocabulary import OOV_INDEX
-from adrank_pipelines.models.config import CtrTransformerParams
-from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionCtrModel
-from adrank_pipelines.models.training import build_model
+from adrank_pipelines.models.layout import input_layout
+from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionCtrModel, FieldAttentionParams
 
 PARAMS = ClickLogFeatureParams.model_validate(
     {
@@ -137,8 +136,12 @@ def test_the_spec_names_every_model_input_column_and_makes_the_factory_pick_fiel
     for name, entry in spec["categorical"].items():
         assert inputs[name].max() < entry["size"], name
     assert "sequences" not in spec
-    model = build_model(spec, inputs, None, None, CtrTransformerParams())
-    assert isinstance(model, FieldAttentionCtrModel)
+    params = FieldAttentionParams()
+    layout = input_layout(spec, inputs, None, params.ad_side_sources, text_width=0)
+    assert not layout.has_towers
+    categorical = {**layout.user_categorical, **layout.pair_categorical, **layout.ad_categorical}
+    assert set(categorical) == set(spec["categorical"])
+    assert isinstance(FieldAttentionCtrModel(layout, params), FieldAttentionCtrModel)
 
 
 def test_crosses_and_statistic_keys_may_name_only_key_columns():

@@ -16,21 +16,24 @@ from sklearn.metrics import roc_auc_score
 
 from adrank_pipelines.clicklogs.synthetic import avazu_like, criteo_like
 from adrank_pipelines.pipeline_registry import CLICK_LOG_PIPELINES
+from tests.conftest import project_parameters
 from tests.integration.test_catalog_layers import LAYER_ORDER, _layer_of
 
 pytestmark = pytest.mark.integration
 
 # A tiny model and few trees: the test checks the wiring and that the planted signal is found.
+TINY_TRAINING = {"batch_size": 512, "max_epochs": 2, "patience": 1, "num_threads": 1}
 TINY_RUN = {
-    "ctr_transformer": {
-        "d_model": 8,
-        "n_layers": 1,
-        "feedforward_dim": 16,
-        "mlp_hidden": [16],
-        "training": {"batch_size": 512, "max_epochs": 2, "patience": 1, "num_threads": 1},
-    },
-    "ctr_lightgbm": {
-        "model": {
+    "ctr_models": {
+        "field_attention": {
+            "d_model": 8,
+            "n_layers": 1,
+            "feedforward_dim": 16,
+            "mlp_hidden": [16],
+            "training": TINY_TRAINING,
+        },
+        "deepfm": {"embedding_dim": 4, "mlp_hidden": [16], "training": TINY_TRAINING},
+        "lightgbm": {
             "n_estimators": 100,
             "learning_rate": 0.1,
             "early_stopping_rounds": 10,
@@ -41,7 +44,7 @@ TINY_RUN = {
     "ctr_evaluation": {"n_bins": 10},
     "clicklog_features": {"min_count": 2, "crosses": {"n_hash_buckets": 1009}},
 }
-MODELS = ("field_attention", "field_attention_calibrated", "lightgbm", "lightgbm_calibrated")
+MODELS = project_parameters("avazu")["clicklog_training"]["models"]
 
 
 def _run_ctr(project: Path, env: str, log_file: Path) -> None:
@@ -69,7 +72,7 @@ def test_ctr_trains_both_models_on_a_click_log_and_finds_the_planted_signal(proj
 
     report = json.loads((data / "08_reporting" / "clicklog_evaluation_report.json").read_text())
     metrics = report["subsets"]["all"]["metrics"]
-    assert set(metrics) == set(MODELS)
+    assert set(metrics) == {name for model in MODELS for name in (model, f"{model}_calibrated")}
     test_rows = inputs["test"]["impression_id"].to_numpy() - first_line
     oracle_auc = roc_auc_score(log.frame.iloc[test_rows, 1 if env == "avazu" else 0], log.true_ctr[test_rows])
     for model in ("lightgbm", "field_attention"):
@@ -88,7 +91,9 @@ def test_ctr_trains_both_models_on_a_click_log_and_finds_the_planted_signal(proj
     (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert run.data.metrics["clicklog_metrics.test_auc_lightgbm"] == pytest.approx(metrics["lightgbm"]["auc"])
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "models")}
-    assert {"models/clicklog_field_attention_model.pt", "models/clicklog_lightgbm_model.pkl"} <= artifacts
+    assert {f"models/clicklog.{model}" for model in MODELS} <= artifacts
+    saved = json.loads((data / "06_models" / "clicklog.field_attention" / "zoo.json").read_text())
+    assert saved == {"model": "field_attention"}
 
 
 def test_a_malformed_line_stops_the_run_naming_file_and_line_before_anything_is_written(project_copy):
@@ -111,9 +116,9 @@ def test_the_default_graph_holds_no_click_log_node_and_ctr_holds_every_click_log
     assert {node.name for node in ctr.nodes} == {node.name for stage in stages for node in stage.nodes}
     shared = set(ctr.datasets()) & set(default.datasets())
     # Only parameters are shared: the same model and validation settings, no dataset of the simulated world.
-    assert shared == {
-        "params:ctr_transformer",
-        "params:ctr_lightgbm",
+    both = set(project_parameters("base")["ctr_training"]["models"]) & set(MODELS)
+    assert both, "the two graphs share at least one zoo model"
+    assert shared == {f"params:ctr_models.{model}" for model in both} | {
         "params:ctr_evaluation",
         "params:validate.report",
     }
@@ -131,4 +136,5 @@ def test_the_default_graph_holds_no_click_log_node_and_ctr_holds_every_click_log
             if LAYER_ORDER.index(target) < LAYER_ORDER.index(source)
         ]
     assert not backwards, f"nodes writing an earlier layer than they read (kedro-viz drops all layers): {backwards}"
-    assert unlayered == ["clicklog_metrics"], "every output but the MLflow metrics has a kedro-viz layer"
+    mlflow_metrics = {"clicklog_metrics", *(f"clicklog.{model}.training_metrics" for model in MODELS)}
+    assert set(unlayered) == mlflow_metrics, "every output but the MLflow metrics has a kedro-viz layer"

@@ -81,7 +81,8 @@ def _assert_api_lists_pipelines_and_ordered_layers(site: Path, names: list[str])
 
 def _open_pipeline(page: Page, url: str, name: str) -> list[str]:
     """Opens one pipeline's graph and returns the labels of the nodes it drew."""
-    page.goto(f"{url}/?pid={name}")
+    # Each zoo model is a namespace, drawn collapsed (its datasets and their layers hidden) unless expanded.
+    page.goto(f"{url}/?pid={name}&expandAllPipelines=true")
     expect(page.locator(".pipeline-list__option--active .menu-option__content")).to_have_attribute(
         "title", name, timeout=RENDER_TIMEOUT_MS
     )

@@ -63,7 +63,7 @@ def _check_contract(ranked: pd.DataFrame, retrieved: pd.DataFrame, objective: Ob
     assert ranked["pctr"].between(0, 1).all() and ranked["pcvr"].between(0, 1).all()
     # Rows come best first: ranks count 0, 1, ... within each request and model.
     np.testing.assert_array_equal(ranked["rank"], ranked.groupby(["model", "request_id"]).cumcount())
-    # pCVR is the transformer's for every model.
+    # pCVR is the one model's that ranking.scoring.pcvr_model names, for every model.
     pcvr = ranked.pivot_table(index=["request_id", "ad_id"], columns="model", values="pcvr")
     assert (pcvr.max(axis=1) - pcvr.min(axis=1)).max() < 1e-12
     # The score column is the configured objective of the written pCTR, pCVR and the ad's bid.
@@ -116,9 +116,9 @@ def test_logged_pairs_get_the_pctr_ctr_training_gave_them(trained_project: Path)
                     ads.set_index("ad_id")["bid"])  # fmt: skip
     first = _first_request_top_slots(test)
     assert len(first) > 0
-    written = {"lightgbm": "lightgbm_calibrated", "transformer": "transformer_calibrated", "hybrid": "hybrid"}
-    for model, predictions_name in written.items():
-        predictions = _data(trained_project, "07_model_output", f"{predictions_name}_predictions")
+    # Ranking reads each model's saved calibrator: its pCTR is ctr_training's calibrated one.
+    for model in MODELS:
+        predictions = _data(trained_project, "07_model_output", f"{model}/calibrated_predictions")
         logged = first.merge(predictions.loc[predictions["split"] == "test"], on="impression_id")
         candidate = logged[["request_id", "ad_id"]].merge(ranked.loc[ranked["model"] == model])
         assert len(candidate) == len(first)

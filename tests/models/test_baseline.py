@@ -1,5 +1,5 @@
-from adrank_pipelines.models.zoo.baseline.regression import fit_baseline, predict_baseline
 from adrank_pipelines.models.metrics import auc, calibration_ratio
+from adrank_pipelines.models.zoo.baseline.regression import fit_baseline, predict_baseline
 from tests.models.ranker_fixtures import make_ctr_world
 
 

@@ -5,8 +5,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from adrank_pipelines.models.evaluation import evaluation_report, headroom_captured, mlflow_metrics
-from adrank_pipelines.models.metrics import auc
 from adrank_pipelines.models.evaluation_config import EvaluationParams
+from adrank_pipelines.models.metrics import auc
 from adrank_pipelines.models.report_plots import auc_bars, reliability_diagram
 from tests.models.ranker_fixtures import make_ctr_world, noisy_score
 

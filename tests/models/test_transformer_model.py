@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from adrank_pipelines.models.factory import build_ctr_model
-from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionCtrModel
 from adrank_pipelines.models.layout import input_layout
 from adrank_pipelines.models.training import ctr_losses, make_optimizers
+from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionCtrModel
 from adrank_pipelines.models.zoo.transformer.network import TransformerCtrModel
 from tests.models.transformer_fixtures import (
     BROWSE_LENGTH,
@@ -18,6 +17,7 @@ from tests.models.transformer_fixtures import (
     built_model,
     tabular_spec,
     tiny_params,
+    tiny_tabular_params,
     world,  # noqa: F401 - pytest fixture
 )
 
@@ -128,11 +128,10 @@ def test_user_tower_reads_no_ad_side_feature(world: SyntheticWorld) -> None:
     assert set(layout.user_numeric) == {"position", "user_id_ctr"}
 
 
-def test_a_spec_without_text_or_sequences_gets_the_field_attention_model(world: SyntheticWorld) -> None:
-    params = tiny_params()
+def test_the_field_attention_model_reads_a_spec_without_text_or_sequences(world: SyntheticWorld) -> None:
+    params = tiny_tabular_params()
     layout = input_layout(tabular_spec(), world.train, None, params.ad_side_sources, text_width=0)
-    model = build_ctr_model(layout, params).eval()
-    assert isinstance(model, FieldAttentionCtrModel)
+    assert isinstance(FieldAttentionCtrModel(layout, params), FieldAttentionCtrModel)
     built = built_model(world, params, spec=tabular_spec())
     assert isinstance(built.model, FieldAttentionCtrModel) and built.ads is None
     batch = batch_of(built, world.valid.head(40))

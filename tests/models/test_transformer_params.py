@@ -1,4 +1,4 @@
-"""The ctr_transformer parameters of every config environment validate, and typos fail loudly."""
+"""The transformer's parameters (ctr_models.transformer) of every config environment validate, and typos fail loudly."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.conftest import project_parameters
 
 @pytest.mark.parametrize("env", ["base", "test", "gpu"])
 def test_every_environment_validates(env: str) -> None:
-    params = CtrTransformerParams.model_validate(project_parameters(env)["ctr_transformer"])
+    params = CtrTransformerParams.model_validate(project_parameters(env)["ctr_models"]["transformer"])
     expected = {"base": ("pretrained", 0, "cpu"), "test": ("random", 0, "cpu"), "gpu": ("pretrained", 2, "cuda")}[env]
     assert (params.text_encoder.kind, params.text_encoder.finetune_layers, params.training.device) == expected
     assert params.training.bf16 is (env == "gpu")

@@ -14,7 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adrank_pipelines.models.config import CtrTransformerParams
+from adrank_pipelines.models.config import CtrTransformerParams, TorchCtrParams
+from adrank_pipelines.models.zoo import zoo_model
+from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionParams
+from adrank_pipelines.models.zoo.torch_network import TorchZooModel
 
 N_CATEGORIES, N_ADVERTISERS, N_ADS, N_USERS, LENGTH = 4, 6, 48, 120, 6
 BROWSE_LENGTH = 5
@@ -235,11 +238,56 @@ def tiny_params(**overrides: Any) -> CtrTransformerParams:
         "feedforward_dim": 32,
         "mlp_hidden": [32],
         "dropout": 0.0,
-        "training": {"batch_size": 128, "max_epochs": 2, "num_threads": 1, "learning_rate": 0.005},
+        "id_dropout": 0.1,
+        "excluded_columns": [],
+        "training": {
+            "batch_size": 128,
+            "max_epochs": 2,
+            "num_threads": 1,
+            "learning_rate": 0.005,
+            "show_progress": False,
+        },
     }
     for key, value in overrides.items():
         base[key] = base[key] | value if isinstance(value, dict) and isinstance(base.get(key), dict) else value
     return CtrTransformerParams.model_validate(base)
+
+
+def tiny_tabular_params(**overrides: Any) -> FieldAttentionParams:
+    """The field-attention model (no text, no sequences) at tiny widths."""
+    base: dict[str, Any] = {
+        "d_model": 16,
+        "feedforward_dim": 32,
+        "mlp_hidden": [32],
+        "dropout": 0.0,
+        "training": {"batch_size": 128, "max_epochs": 2, "num_threads": 1, "learning_rate": 0.005}
+        | overrides.pop("training", {}),
+    }
+    return FieldAttentionParams.model_validate(base | overrides)
+
+
+def zoo_network(params: TorchCtrParams) -> TorchZooModel[Any]:
+    """The zoo model that ``params`` parameterise: the transformer or the field-attention model."""
+    zoo = zoo_model("transformer" if isinstance(params, CtrTransformerParams) else "field_attention")
+    assert isinstance(zoo, TorchZooModel)
+    return zoo
+
+
+def fit_network(
+    train: pd.DataFrame,
+    valid: pd.DataFrame,
+    sequences: pd.DataFrame | None,
+    ad_features: pd.DataFrame | None,
+    text: pd.DataFrame | None,
+    spec: dict[str, Any],
+    params: TorchCtrParams,
+) -> tuple[Any, list[dict[str, float]]]:
+    from adrank_pipelines.models.training import fit_ctr_model
+
+    zoo = zoo_network(params)
+    return fit_ctr_model(
+        train, valid, sequences, ad_features, text, spec, params, zoo.network_builder(params), zoo.text_encoder(params)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -257,16 +305,16 @@ class BuiltModel:
     requests: Any
 
 
-def built_model(world: SyntheticWorld, params: CtrTransformerParams, spec: dict[str, Any] | None = None) -> BuiltModel:
+def built_model(world: SyntheticWorld, params: TorchCtrParams, spec: dict[str, Any] | None = None) -> BuiltModel:
     from adrank_pipelines.models.prepare import prepare_ads, prepare_requests
     from adrank_pipelines.models.text_encoder import ad_text_embeddings
     from adrank_pipelines.models.training import build_model
 
     spec = world.spec if spec is None else spec
-    text = (
-        ad_text_embeddings(world.ad_features, params.text_encoder) if params.text_encoder.finetune_layers == 0 else None
-    )
-    model = build_model(spec, world.train, world.ad_features, text, params).eval()
+    zoo = zoo_network(params)
+    encoder = zoo.text_encoder(params)
+    text = ad_text_embeddings(world.ad_features, encoder) if encoder and encoder.finetune_layers == 0 else None
+    model = build_model(spec, world.train, world.ad_features, text, params, zoo.network_builder(params), encoder).eval()
     ads = prepare_ads(model, world.ad_features, text)
     return BuiltModel(
         model=model, text_embeddings=text, ads=ads, requests=prepare_requests(model, world.sequences, ads)

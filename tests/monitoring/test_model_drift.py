@@ -87,7 +87,7 @@ def test_scored_windows_join_scores_to_labels_and_reject_stale_predictions():
     assert list(scored) == ["test"]
     assert scored["test"].to_dict("list") == {"pctr": [0.1, 0.2, 0.3], "click": [0, 1, 0]}
     stale = predictions.assign(impression_id=[3, 1, 9])
-    with pytest.raises(ValueError, match="'lightgbm_predictions' split 'test' scores 3 rows and matches 2"):
-        scored_windows(stale, labelled, dataset="lightgbm_predictions")
+    with pytest.raises(ValueError, match=r"'lightgbm\.predictions' split 'test' scores 3 rows and matches 2"):
+        scored_windows(stale, labelled, dataset="lightgbm.predictions")
     with pytest.raises(KeyError, match=r"lacks column\(s\) \['split'\]"):
         scored_windows(predictions.drop(columns="split"), labelled)

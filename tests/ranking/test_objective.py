@@ -90,6 +90,6 @@ def test_parameters_fail_with_their_name():
     with pytest.raises(ValidationError, match="normalisation"):
         ObjectiveParams(normalisation="zscore")
     with pytest.raises(ValidationError, match="lists a model twice"):
-        ScoringParams(models=["lightgbm", "lightgbm"])
+        ScoringParams(models=["lightgbm", "lightgbm"], pcvr_model="transformer")
     with pytest.raises(ValidationError, match="max_per_requst"):
         CandidateParams(max_per_requst=10)

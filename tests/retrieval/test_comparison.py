@@ -47,6 +47,7 @@ def _day():
 def _params(index: dict) -> IndexingParams:
     return IndexingParams.model_validate(
         {
+            "retrieval_model": "transformer",
             "top_k": K,
             "index": index,
             "evaluation": {

@@ -17,6 +17,7 @@ from tests.models.transformer_fixtures import (  # noqa: F401 - world is a fixtu
     built_model,
     tabular_spec,
     tiny_params,
+    tiny_tabular_params,
     world,
 )
 
@@ -73,6 +74,6 @@ def test_the_query_does_not_depend_on_the_impressions_ad(world: SyntheticWorld, 
 
 
 def test_a_model_without_towers_is_refused(world: SyntheticWorld):
-    tabular = built_model(world, tiny_params(), spec=tabular_spec())
+    tabular = built_model(world, tiny_tabular_params(), spec=tabular_spec())
     with pytest.raises(ValueError, match="two-tower transformer"):
         ad_tower_vectors(tabular.model, world.ad_features, None, batch_size=8)

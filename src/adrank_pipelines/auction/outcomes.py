@@ -31,7 +31,8 @@ def account_outcomes(log: ReplayLog, book: CandidateBook) -> pd.DataFrame:
     value = accounts.value_per_conversion[log.account]
 
     def total(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(log.account, weights=weights, minlength=n)
+        # bincount of nothing sold is int64 even with weights: keep the contract's float64.
+        return np.bincount(log.account, weights=weights, minlength=n).astype(np.float64)
 
     exhausted = log.spend_by_step >= accounts.budget[None, :]
     frame = pd.DataFrame(

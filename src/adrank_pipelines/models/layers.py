@@ -11,7 +11,8 @@ from torch import nn
 from torch.nn import functional as F
 from transformers import BertConfig, BertModel
 
-from adrank_pipelines.models.batching import AdTensors
+from adrank_pipelines.models.batching import AdTensors, ImpressionTensors
+from adrank_pipelines.models.layout import InputLayout
 from adrank_pipelines.models.text_encoder import freeze_below_top_layers, mean_pool
 
 
@@ -56,6 +57,34 @@ class NumericFieldEmbeddings(nn.Module):
     def forward(self, values: torch.Tensor) -> torch.Tensor:
         """(batch, fields) -> (batch, fields, dim)."""
         return values.unsqueeze(-1) * self.weight + self.bias
+
+
+class FieldEmbeddings(nn.Module):
+    """One vector per tabular field of an impression: the user and pair categoricals, then the numerics.
+
+    What the tabular models (field attention, DeepFM, DCN-v2) share; the ad table, text and
+    sequences are the transformer's own inputs.
+    """
+
+    def __init__(self, layout: InputLayout, dim: int) -> None:
+        super().__init__()
+        sizes = [*layout.user_categorical.values(), *layout.pair_categorical.values()]
+        self.n_categorical, self.n_numeric = len(sizes), len(layout.user_numeric) + len(layout.pair_numeric)
+        self.n_fields = self.n_categorical + self.n_numeric
+        self.categorical = CategoricalEmbeddings(sizes, dim)
+        self.numeric = NumericFieldEmbeddings(self.n_numeric, dim)
+
+    @staticmethod
+    def field_values(impressions: ImpressionTensors) -> tuple[torch.Tensor, torch.Tensor]:
+        """(categorical indices, standardised numerics) of the impression fields, in embedding order."""
+        categorical = torch.cat([impressions.user_categorical, impressions.pair_categorical], dim=1)
+        numeric = torch.cat([impressions.user_numeric, impressions.pair_numeric], dim=1)
+        return categorical, numeric
+
+    def forward(self, categorical: torch.Tensor, numeric: torch.Tensor) -> torch.Tensor:
+        """(batch, categorical fields) and (batch, numeric fields) -> (batch, fields, dim)."""
+        embedded = self.categorical(categorical)
+        return torch.cat([embedded, self.numeric(numeric).to(embedded.dtype)], dim=1)
 
 
 def mlp(input_dim: int, hidden: list[int], dropout: float) -> nn.Sequential:

@@ -43,14 +43,13 @@ def _side_inputs(model: ZooModel[Any, Any], inputs: ModelInputs) -> dict[str, st
         ModelInput.SEQUENCES: ("sequences", inputs.sequences),
         ModelInput.TEXT: ("ad_features", inputs.ad_features),
     }
-    side: dict[str, str] = {}
-    for need in model.inputs:
-        argument, dataset = needs[need]
-        if dataset is None:
-            raise ValueError(
-                f"model '{model.name}' reads {need.value}, which this graph does not have; list another model"
-            )
-        side[argument] = dataset
+    wanted = sorted(model.inputs, key=lambda need: need.value)
+    missing = [need.value for need in wanted if needs[need][1] is None]
+    if missing:
+        raise ValueError(
+            f"model '{model.name}' reads {' and '.join(missing)}, which this graph does not have; list another model"
+        )
+    side = {needs[need][0]: str(needs[need][1]) for need in wanted}
     if ModelInput.TEXT in model.inputs:
         side["text_embeddings"] = "ad_text_embeddings"
     return side

@@ -28,7 +28,7 @@ class CandidateParams(_StrictModel):
     max_per_request: NonNegativeInt = 0
     # Rows written per request and model, best first; 0 writes every scored candidate. Scoring all
     # and keeping the best N shrinks the hand-over to auction_eval without a weaker pre-rank.
-    keep_per_request: NonNegativeInt = 0
+    keep_per_request: NonNegativeInt = 100
     # Candidates are scored as if shown in this slot (1 = the top one); the auction discounts lower slots.
     reference_position: PositiveInt = 1
     requests_per_batch: PositiveInt = 1000

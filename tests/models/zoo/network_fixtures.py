@@ -151,9 +151,12 @@ def parameters_without_gradient(model: torch.nn.Module, frame: pd.DataFrame, lay
     ]
 
 
-def rebuilt_from_config(model: Any, model_class: type, params_class: Any) -> Any:
-    """A new model from the JSON round trip of ``model.constructor_config()``, loaded with its weights."""
+def assert_rebuilds_identically(model: Any, model_class: type, params_class: Any, layout: InputLayout) -> None:
+    """A model rebuilt from the JSON round trip of ``constructor_config()`` with its weights scores the same."""
     config = json.loads(json.dumps(model.constructor_config()))
     rebuilt = model_class(InputLayout.from_dict(config["layout"]), params_class.model_validate(config["params"]))
     rebuilt.load_state_dict(model.state_dict())
-    return rebuilt.eval()
+    batch = batch_of(mixed_frame(10, seed=1), layout)
+    with torch.no_grad():
+        expected, actual = model(batch), rebuilt.eval()(batch)
+    assert torch.equal(expected.ctr_logit, actual.ctr_logit) and torch.equal(expected.cvr_logit, actual.cvr_logit)

@@ -22,7 +22,9 @@ from tests.conftest import project_parameters
 from tests.monitoring.drift_windows import window
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
-MODELS = ("transformer", "transformer_calibrated", "lightgbm", "lightgbm_calibrated", "hybrid", "baseline")
+# Every model of ctr_training.models, raw and calibrated: the pipeline reads the list from conf/base.
+MODELS = project_parameters("base")["ctr_training"]["models"]
+PREDICTIONS = [f"{model}.{table}" for model in MODELS for table in ("predictions", "calibrated_predictions")]
 INPUTS = {
     "model_input_train",
     "model_input_valid",
@@ -30,7 +32,7 @@ INPUTS = {
     "model_input_drift",
     "feature_spec",
     "params:drift",
-    *(f"{model}_predictions" for model in MODELS),
+    *PREDICTIONS,
 }
 REPORTED = {
     "drift_statistics": "08_reporting",
@@ -129,8 +131,8 @@ def test_full_run_flags_the_shifted_window_only(model):
         }
     )
     datasets = {f"model_input_{split}": MemoryDataset(frame) for split, frame in frames.items()}
-    datasets |= {f"{name}_predictions": MemoryDataset(scores.iloc[:0]) for name in MODELS}
-    datasets |= {"transformer_predictions": MemoryDataset(scores), "lightgbm_predictions": MemoryDataset(lightgbm)}
+    datasets |= {name: MemoryDataset(scores.iloc[:0]) for name in PREDICTIONS}
+    datasets |= {"transformer.predictions": MemoryDataset(scores), "lightgbm.predictions": MemoryDataset(lightgbm)}
     datasets |= {"feature_spec": MemoryDataset(SPEC), "params:drift": MemoryDataset(params)}
     datasets |= {name: MemoryDataset() for name in create_pipeline().all_outputs()}
     catalog = DataCatalog(datasets=datasets)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ from kedro.validation.parameter_validator import ParameterValidator
 from pydantic import BaseModel
 
 from adrank_pipelines.features.params import SplitParams
+from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.pipelines.features import create_pipeline
 from adrank_pipelines.pipelines.features.nodes import build_impressions_enriched
 from adrank_pipelines.settings import CONFIG_LOADER_ARGS
 from tests.features.features_tiny_world import make_tables
+from tests.pipelines.kept_dataset import KeptDataset
 
 CONF = Path(__file__).resolve().parents[3] / "conf"
 VALIDATED_INPUTS = {
@@ -38,14 +41,8 @@ OUTPUT_LAYERS = {
     "model_input_drift": "05_model_input",
     "ad_features": "05_model_input",
     "feature_spec": "05_model_input",
+    "feature_recipe": "05_model_input",
 }
-
-
-class _KeptDataset(MemoryDataset):
-    """Keeps its data after the run, even for outputs that later nodes read (the runner releases those)."""
-
-    def _release(self) -> None:
-        pass
 
 
 def _config(env: str, key: str) -> dict[str, Any]:
@@ -80,6 +77,7 @@ def test_nodes_and_datasets():
         "build_behaviour_sequences",
         "build_ad_features",
         "build_feature_spec",
+        "build_feature_recipe",
     }
     assert {name for name in pipeline.inputs() if not name.startswith("params:")} == set(VALIDATED_INPUTS)
     assert pipeline.all_outputs() == set(OUTPUT_LAYERS)
@@ -115,7 +113,7 @@ def test_full_run_on_a_tiny_world(drift_enabled):
     raw["marketplace"]["drift"]["enabled"] = drift_enabled
     datasets = {name: MemoryDataset(tables[table]) for name, table in VALIDATED_INPUTS.items()}
     datasets |= {name: MemoryDataset(value) for name, value in _validated_params(raw).items()}
-    datasets |= {name: _KeptDataset() for name in OUTPUT_LAYERS}
+    datasets |= {name: KeptDataset() for name in OUTPUT_LAYERS}
     catalog = DataCatalog(datasets=datasets)
     SequentialRunner().run(create_pipeline(), catalog)
 
@@ -129,6 +127,12 @@ def test_full_run_on_a_tiny_world(drift_enabled):
     spec = catalog.load("feature_spec")
     assert set(spec["categorical"]) | set(spec["numeric"]) <= set(frames["train"].columns)
     assert len(catalog.load("ad_features")) == len(tables["ads"])
+    # The recipe ranking reads: this run's vocabularies and spec, the settings it ran with, JSON-ready.
+    recipe = FeatureRecipeArtifact.model_validate(json.loads(json.dumps(catalog.load("feature_recipe"))))
+    assert recipe.spec == spec and recipe.vocabularies == catalog.load("vocabularies")
+    assert recipe.sequences.sequence_length == 8 and recipe.crosses == _validated_params(raw)["params:features.crosses"]
+    candidate = recipe.candidate_recipe()
+    assert set(candidate.vocabularies) == set(recipe.vocabularies)
 
 
 def test_the_drift_window_is_read_from_a_dict_or_from_the_simulators_typed_model():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from adrank_pipelines.models.layout import InputLayout
 from adrank_pipelines.models.network import CtrNetwork
 from adrank_pipelines.models.scoring import predict_ctr
 from adrank_pipelines.models.text_encoder import TextEncoder
-from adrank_pipelines.models.training import fit_ctr_model
+from adrank_pipelines.models.training import NetworkBuilder, fit_ctr_model
 from adrank_pipelines.models.zoo.interface import FittedModel, ModelScores, SideTables, TrainingData, ZooModel
 
 CONFIG_FILE = "config.json"
@@ -48,11 +48,15 @@ class TorchZooModel(ZooModel[TorchParamsT, CtrNetwork]):
         """The text encoder whose top layers train inside the network; None when it reads no text."""
         return None
 
+    def network_builder(self, params: TorchParamsT) -> NetworkBuilder:
+        """What training calls, once the input layout is known, to build a fresh network."""
+        return lambda layout, encoder: self.build(layout, params, encoder)
+
     def fit(self, data: TrainingData, params: TorchParamsT) -> FittedModel:
         side = data.side
         network, history = fit_ctr_model(
             data.train, data.valid, side.sequences, side.ad_features, side.text_embeddings, dict(data.spec),
-            params, lambda layout, encoder: self.build(layout, params, encoder), self.text_encoder(params),
+            params, self.network_builder(params), self.text_encoder(params),
         )  # fmt: skip
         best = min(history, key=lambda epoch: epoch["valid_logloss"])
         return FittedModel(network, {"epochs": history, "best_epoch": best["epoch"]})
@@ -73,3 +77,15 @@ class TorchZooModel(ZooModel[TorchParamsT, CtrNetwork]):
         network = self.rebuild(config)
         network.load_state_dict(torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True))
         return network.eval()
+
+
+class TabularTorchModel(TorchZooModel[TorchParamsT]):
+    """A torch network over the impression's tabular fields alone (no text, no sequences), built by its class."""
+
+    def __init__(
+        self, name: str, params_type: type[TorchParamsT], network: Callable[[InputLayout, TorchParamsT], CtrNetwork]
+    ) -> None:
+        self.name, self.params_type, self._network = name, params_type, network
+
+    def build(self, layout: InputLayout, params: TorchParamsT, encoder: TextEncoder | None) -> CtrNetwork:
+        return self._network(layout, params)

@@ -3,7 +3,7 @@ and the label-only report on the test split."""
 
 from kedro.pipeline import Node, Pipeline
 
-from adrank_pipelines.graph_config import graph_parameters, lookup
+from adrank_pipelines.graph_config import graph_parameters, lookup, model_blocks
 from adrank_pipelines.pipelines.clicklog_training import nodes
 from adrank_pipelines.pipelines.zoo_template import ModelInputs, evaluation_inputs, model_pipelines
 
@@ -26,5 +26,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         ["clicklog_evaluation_report", "clicklog_metrics", "clicklog_reliability_plot", "clicklog_metrics_plot"],
         name="evaluate_click_log_models",
     )
-    training = model_pipelines(models, lookup(parameters, "ctr_models"), MODEL_INPUTS)
+    training = model_pipelines(models, model_blocks(parameters), MODEL_INPUTS)
     return Pipeline([training, evaluation], tags="clicklog_training")

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from adrank_pipelines.graph_config import graph_parameters, lookup
+from adrank_pipelines.graph_config import graph_parameters, lookup, model_blocks
 from adrank_pipelines.pipelines.ctr_training import nodes
 from adrank_pipelines.pipelines.zoo_template import ModelInputs, evaluation_inputs, model_pipelines
 
@@ -34,5 +34,5 @@ def create_pipeline(**kwargs) -> Pipeline:
         name="evaluate_ctr_models",
         tags=["uses_ground_truth"],
     )
-    training = model_pipelines(models, lookup(parameters, "ctr_models"), MODEL_INPUTS)
+    training = model_pipelines(models, model_blocks(parameters), MODEL_INPUTS)
     return Pipeline([training, evaluation], tags=["ctr_training"])

@@ -73,6 +73,13 @@ def compute_feature_drift(profile: ReferenceProfile, test: pd.DataFrame, drift: 
     return statistics
 
 
+def _predictions_dataset(model: str) -> str:
+    """The catalog entry behind ``drift.model``: ``<model>.predictions`` or ``<model>.calibrated_predictions``."""
+    if model.endswith(CALIBRATED_SUFFIX):
+        return f"{model.removesuffix(CALIBRATED_SUFFIX)}.calibrated_predictions"
+    return f"{model}.predictions"
+
+
 def compute_model_drift(
     train: pd.DataFrame,
     valid: pd.DataFrame,
@@ -86,7 +93,7 @@ def compute_model_drift(
     if params.model not in predictions:
         raise ValueError(f"drift.model is '{params.model}'; the predictions tables are {sorted(predictions)}")
     labelled = {REFERENCE: train, BASELINE: valid, CURRENT_WINDOWS[0]: test, CURRENT_WINDOWS[1]: drift}
-    scored = scored_windows(predictions[params.model], labelled, dataset=f"{params.model} predictions")
+    scored = scored_windows(predictions[params.model], labelled, dataset=_predictions_dataset(params.model))
     unscored = [window for window, frame in labelled.items() if len(frame) and window not in scored]
     if unscored:
         logger.warning(

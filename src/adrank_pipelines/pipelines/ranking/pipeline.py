@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from adrank_pipelines.graph_config import graph_parameters, lookup
+from adrank_pipelines.graph_config import graph_parameters, lookup, model_blocks
 from adrank_pipelines.models.zoo import scoring_closure, zoo_model
 from adrank_pipelines.models.zoo.interface import ModelInput
 from adrank_pipelines.pipelines.ranking import nodes
@@ -21,9 +21,7 @@ def _model_artifacts() -> dict[str, str]:
     """The ranked models' trained artifacts and calibrators, those of the pCVR model and of every model they read."""
     parameters = graph_parameters()
     ranked = lookup(parameters, "ranking.scoring.models")
-    scored = scoring_closure(
-        [*ranked, lookup(parameters, "ranking.scoring.pcvr_model")], lookup(parameters, "ctr_models")
-    )
+    scored = scoring_closure([*ranked, lookup(parameters, "ranking.scoring.pcvr_model")], model_blocks(parameters))
     artifacts = {f"{name}{nodes.MODEL_KEY}": f"{name}.trained_model" for name in scored}
     artifacts |= {f"{name}{nodes.CALIBRATOR_KEY}": f"{name}.calibrator" for name in ranked}
     artifacts |= {

@@ -15,7 +15,7 @@ from torch import nn
 
 from adrank_pipelines.models.batching import Batch
 from adrank_pipelines.models.config import TorchCtrParams
-from adrank_pipelines.models.layers import CategoricalEmbeddings, CtrHeads, CtrOutputs, NumericFieldEmbeddings
+from adrank_pipelines.models.layers import CategoricalEmbeddings, CtrHeads, CtrOutputs, FieldEmbeddings
 from adrank_pipelines.models.layout import InputLayout
 from adrank_pipelines.models.network import CtrNetwork
 
@@ -48,21 +48,17 @@ class DeepFMCtrModel(CtrNetwork):
         super().__init__()
         self.model_class = MODEL_CLASS
         self.layout, self.params = layout, params
-        categorical_sizes = [*layout.user_categorical.values(), *layout.pair_categorical.values()]
-        n_numeric = len(layout.user_numeric) + len(layout.pair_numeric)
-        self.categorical = CategoricalEmbeddings(categorical_sizes, params.embedding_dim)
-        self.numeric = NumericFieldEmbeddings(n_numeric, params.embedding_dim)
-        self.categorical_weights = CategoricalEmbeddings(categorical_sizes, 1)
+        self.fields = FieldEmbeddings(layout, params.embedding_dim)
+        self.categorical_weights = CategoricalEmbeddings(
+            [*layout.user_categorical.values(), *layout.pair_categorical.values()], 1
+        )
         # No bias: the click head's bias is the global term, and start_at_base_rates sets it.
-        self.numeric_weights = nn.Linear(n_numeric, 1, bias=False)
-        n_fields = len(categorical_sizes) + n_numeric
-        self.heads = CtrHeads(n_fields * params.embedding_dim, params.mlp_hidden, params.dropout)
+        self.numeric_weights = nn.Linear(self.fields.n_numeric, 1, bias=False)
+        self.heads = CtrHeads(self.fields.n_fields * params.embedding_dim, params.mlp_hidden, params.dropout)
 
     def forward(self, batch: Batch) -> CtrOutputs:
-        impressions = batch.impressions
-        categorical = torch.cat([impressions.user_categorical, impressions.pair_categorical], dim=1)
-        numeric = torch.cat([impressions.user_numeric, impressions.pair_numeric], dim=1)
-        fields = torch.cat([self.categorical(categorical), self.numeric(numeric)], dim=1)
+        categorical, numeric = FieldEmbeddings.field_values(batch.impressions)
+        fields = self.fields(categorical, numeric)
         first_order = self.categorical_weights(categorical).sum(dim=(1, 2)) + self.numeric_weights(numeric).squeeze(-1)
         outputs: CtrOutputs = self.heads(fields.flatten(1), ctr_offset=first_order + fm_second_order(fields))
         return outputs

@@ -7,18 +7,11 @@ pCVR. It reads no ad text and no behaviour sequences, so it runs on any click lo
 
 from __future__ import annotations
 
-import torch
 from pydantic import Field, PositiveInt
 
 from adrank_pipelines.models.batching import Batch
 from adrank_pipelines.models.config import TorchCtrParams
-from adrank_pipelines.models.layers import (
-    CategoricalEmbeddings,
-    CtrHeads,
-    CtrOutputs,
-    NumericFieldEmbeddings,
-    transformer_stack,
-)
+from adrank_pipelines.models.layers import CtrHeads, CtrOutputs, FieldEmbeddings, transformer_stack
 from adrank_pipelines.models.layout import InputLayout
 from adrank_pipelines.models.network import CtrNetwork
 
@@ -46,22 +39,13 @@ class FieldAttentionCtrModel(CtrNetwork):
         super().__init__()
         self.model_class = MODEL_CLASS
         self.layout, self.params = layout, params
-        categorical_sizes = [*layout.user_categorical.values(), *layout.pair_categorical.values()]
-        n_numeric = len(layout.user_numeric) + len(layout.pair_numeric)
-        self.categorical = CategoricalEmbeddings(categorical_sizes, params.d_model)
-        self.numeric = NumericFieldEmbeddings(n_numeric, params.d_model)
+        self.fields = FieldEmbeddings(layout, params.d_model)
         self.interactions = transformer_stack(
             params.d_model, params.n_heads, params.n_layers, params.feedforward_dim, params.attention_dropout
         )
-        n_fields = len(categorical_sizes) + n_numeric
-        self.heads = CtrHeads(n_fields * params.d_model, params.mlp_hidden, params.dropout)
+        self.heads = CtrHeads(self.fields.n_fields * params.d_model, params.mlp_hidden, params.dropout)
 
     def forward(self, batch: Batch) -> CtrOutputs:
-        impressions = batch.impressions
-        categorical = torch.cat([impressions.user_categorical, impressions.pair_categorical], dim=1)
-        numeric = torch.cat([impressions.user_numeric, impressions.pair_numeric], dim=1)
-        fields = torch.cat(
-            [self.categorical(categorical), self.numeric(numeric).to(self.categorical.table.weight.dtype)], dim=1
-        )
+        fields = self.fields(*FieldEmbeddings.field_values(batch.impressions))
         outputs: CtrOutputs = self.heads(self.interactions(fields).flatten(1))
         return outputs
