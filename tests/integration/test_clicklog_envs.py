@@ -33,6 +33,7 @@ TINY_RUN = {
             "training": TINY_TRAINING,
         },
         "deepfm": {"embedding_dim": 4, "mlp_hidden": [16], "training": TINY_TRAINING},
+        "dcn_v2": {"embedding_dim": 4, "mlp_hidden": [16], "cross_layers": 2, "training": TINY_TRAINING},
         "lightgbm": {
             "n_estimators": 100,
             "learning_rate": 0.1,

@@ -59,6 +59,6 @@ def test_ctr_training_learns_and_reports_every_model_beside_the_oracle(project_c
     run = runs[0]
     assert run.data.metrics["ctr_metrics.test_auc_transformer"] == pytest.approx(overall["transformer"]["auc"])
     assert run.data.params["ctr_models.transformer.training.max_epochs"] == "2"
-    assert {"transformer_valid_auc", "deepfm_valid_auc", "lightgbm_best_iteration"} <= set(run.data.metrics)
+    assert {"transformer_valid_auc", "dcn_v2_valid_auc", "lightgbm_best_iteration"} <= set(run.data.metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "models")}
     assert {"models/transformer", "models/lightgbm"} <= artifacts
