@@ -11,6 +11,7 @@ from adrank_pipelines.models.prepare import prepare_ads
 from adrank_pipelines.models.scoring import candidate_latency_ms, predict_ctr, score_candidates
 from adrank_pipelines.models.text_encoder import ad_text_embeddings
 from adrank_pipelines.models.training import resolve_device
+from adrank_pipelines.models.zoo.interface import SideTables
 from tests.models.transformer_fixtures import (
     SyntheticWorld,
     fit_network,
@@ -26,7 +27,9 @@ from tests.models.transformer_fixtures import (
 def fitted(world: SyntheticWorld):
     params = tiny_params(training={"max_epochs": 3, "learning_rate": 0.01})
     text = ad_text_embeddings(world.ad_features, params.text_encoder)
-    model, history = fit_network(world.train, world.valid, world.sequences, world.ad_features, text, world.spec, params)
+    model, history = fit_network(
+        world.train, world.valid, world.spec, params, SideTables(world.sequences, world.ad_features, text)
+    )
     return model, history, text
 
 
@@ -46,7 +49,9 @@ def test_the_model_learns_which_audience_likes_which_wording_without_ad_ids() ->
         training={"max_epochs": 4, "learning_rate": 0.01},
     )
     text = ad_text_embeddings(world.ad_features, params.text_encoder)
-    model, _ = fit_network(world.train, world.valid, world.sequences, world.ad_features, text, world.spec, params)
+    model, _ = fit_network(
+        world.train, world.valid, world.spec, params, SideTables(world.sequences, world.ad_features, text)
+    )
     valid = world.valid.assign(pctr=predict_ctr(model, world.valid, world.sequences, world.ad_features, text)["pctr"])
     premium = world.ad_features.set_index("ad_id")["title"].str.contains("premium")
     valid["premium"] = premium.loc[valid["ad_id"]].to_numpy()
@@ -92,7 +97,7 @@ def test_candidate_scoring_matches_frame_scoring(world: SyntheticWorld, fitted) 
 
 def test_the_field_attention_model_trains_and_predicts_without_text_or_sequences(world: SyntheticWorld) -> None:
     params = tiny_tabular_params(training={"max_epochs": 1})
-    model, history = fit_network(world.train, world.valid, None, None, None, tabular_spec(), params)
+    model, history = fit_network(world.train, world.valid, tabular_spec(), params)
     predictions = predict_ctr(model, world.valid)
     assert len(history) == 1 and predictions["pctr"].between(0, 1).all()
 
@@ -100,8 +105,8 @@ def test_the_field_attention_model_trains_and_predicts_without_text_or_sequences
 def test_training_is_seeded(world: SyntheticWorld) -> None:
     params = tiny_tabular_params(training={"max_epochs": 1})
     train, valid = world.train.head(1000), world.valid.head(500)
-    first, _ = fit_network(train, valid, None, None, None, tabular_spec(), params)
-    second, _ = fit_network(train, valid, None, None, None, tabular_spec(), params)
+    first, _ = fit_network(train, valid, tabular_spec(), params)
+    second, _ = fit_network(train, valid, tabular_spec(), params)
     np.testing.assert_array_equal(predict_ctr(first, valid)["pctr"], predict_ctr(second, valid)["pctr"])
 
 

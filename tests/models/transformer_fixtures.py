@@ -17,6 +17,7 @@ import pytest
 from adrank_pipelines.models.config import CtrTransformerParams, TorchCtrParams
 from adrank_pipelines.models.zoo import zoo_model
 from adrank_pipelines.models.zoo.field_attention.network import FieldAttentionParams
+from adrank_pipelines.models.zoo.interface import SideTables
 from adrank_pipelines.models.zoo.torch_network import TorchZooModel
 
 N_CATEGORIES, N_ADVERTISERS, N_ADS, N_USERS, LENGTH = 4, 6, 48, 120, 6
@@ -276,17 +277,18 @@ def zoo_network(params: TorchCtrParams) -> TorchZooModel[Any]:
 def fit_network(
     train: pd.DataFrame,
     valid: pd.DataFrame,
-    sequences: pd.DataFrame | None,
-    ad_features: pd.DataFrame | None,
-    text: pd.DataFrame | None,
     spec: dict[str, Any],
     params: TorchCtrParams,
+    side: SideTables | None = None,
 ) -> tuple[Any, list[dict[str, float]]]:
+    """Train the zoo network ``params`` belong to, as its zoo entry would, returning the network and its history."""
     from adrank_pipelines.models.training import fit_ctr_model
 
     zoo = zoo_network(params)
+    side = side or SideTables()
+    builder, encoder = zoo.network_builder(params), zoo.text_encoder(params)
     return fit_ctr_model(
-        train, valid, sequences, ad_features, text, spec, params, zoo.network_builder(params), zoo.text_encoder(params)
+        train, valid, side.sequences, side.ad_features, side.text_embeddings, spec, params, builder, encoder
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.models.calibration import Calibrator
-from adrank_pipelines.models.zoo import zoo_model
+from adrank_pipelines.models.zoo import dependency_order, zoo_model
 from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel
 
 
@@ -29,23 +29,11 @@ class CandidateScores:
 
 def scoring_order(trained: Mapping[str, TrainedModel]) -> list[str]:
     """The models of ``trained``, each after the models it reads; a model it reads must be among them."""
-    ordered: list[str] = []
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in ordered:
-            return
-        if name in path:
-            raise ValueError(f"models read each other in a cycle: {' -> '.join((*path, name))}")
-        model = trained[name]
-        for upstream in zoo_model(model.zoo).reads(model.model):
-            if upstream not in trained:
-                raise ValueError(f"model '{name}' reads the pCTR of '{upstream}', which ranking was not given")
-            visit(upstream, (*path, name))
-        ordered.append(name)
-
-    for name in trained:
-        visit(name, ())
-    return ordered
+    return dependency_order(
+        trained,
+        lambda name: zoo_model(trained[name].zoo).reads(trained[name].model),
+        lambda name, upstream: f"model '{name}' reads the pCTR of '{upstream}', which ranking was not given",
+    )
 
 
 class CandidateScorer:

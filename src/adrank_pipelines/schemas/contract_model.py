@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.typing import Series
 
 # The "column" of a table-wide rule that judges no single column (e.g. the table has rows).
 WHOLE_TABLE = "(whole table)"
 # The name of the rule that a table holds rows (``ContractModel.has_at_least_one_row``): an empty
 # table is reported as such, ahead of anything its columns could say.
 NON_EMPTY_CHECK = "has_at_least_one_row"
+BINARY_LABEL = (0, 1)
 
 
 # Any, like pa.Field itself: a model assigns the field to its typed column annotation (e.g. Series[np.int64]).
@@ -45,3 +48,15 @@ class ContractModel(TableContract):
     @classmethod
     def has_at_least_one_row(cls, frame: pd.DataFrame) -> bool:
         return len(frame) > 0
+
+
+class ClickLabels(TableContract):
+    """The labels of a logged impression: a click, and a conversion only after a click."""
+
+    click: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
+    conversion: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
+
+    @pa.dataframe_check
+    @classmethod
+    def conversion_at_most_click(cls, frame: pd.DataFrame) -> pd.Series[bool]:
+        return frame["conversion"] <= frame["click"]

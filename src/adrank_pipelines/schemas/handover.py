@@ -21,7 +21,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from adrank_pipelines.schemas.contract_model import TableContract, foreign_key, primary_key, probability
+from adrank_pipelines.schemas.contract_model import (
+    BINARY_LABEL,
+    ClickLabels,
+    TableContract,
+    foreign_key,
+    primary_key,
+    probability,
+)
 from adrank_pipelines.schemas.failures import ContractOutcome, DataContractError
 from adrank_pipelines.schemas.handover_serving import (
     AuctionAdvertiserOutcomesSchema,
@@ -34,7 +41,6 @@ from adrank_pipelines.schemas.handover_serving import (
     RetrievedCandidatesSchema,
 )
 from adrank_pipelines.schemas.pandera_failures import contract_outcome
-from adrank_pipelines.schemas.raw_tables import BINARY_LABEL
 
 # features.splits.SPLITS (schemas may not import features).
 SPLITS = ("train", "valid", "test", "drift")
@@ -58,43 +64,36 @@ class PredictionsSchema(TableContract):
         unique = ("impression_id", "split")
 
 
-class ClickLogModelInputSchema(TableContract):
+class ClickLogModelInputSchema(ClickLabels):
     """What every model input holds, a click log's too: the row's id, its split and its labels."""
 
     impression_id: Series[np.int64] = primary_key()
     split: Series[Any] = split_label()
-    click: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
-    conversion: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
-
-    @pa.dataframe_check
-    @classmethod
-    def conversion_at_most_click(cls, frame: pd.DataFrame) -> pd.Series[bool]:
-        return frame["conversion"] <= frame["click"]
 
 
-class ModelInputSchema(ClickLogModelInputSchema):
-    """The simulated world's model input: the ids and context that training, drift, indexing and
-    ranking join on, beside the feature columns the feature spec lists."""
+class LoggedImpressionKeys(TableContract):
+    """Who saw which ad in which request, and when: the keys the simulated world's stages join on."""
 
     request_id: Series[np.int64] = foreign_key()
     user_id: Series[np.int64] = foreign_key()
     ad_id: Series[np.int64] = foreign_key()
     event_time: Series[pd.Timestamp]
     day: Series[np.int64] = pa.Field(ge=0)
+
+
+class ModelInputSchema(ClickLogModelInputSchema, LoggedImpressionKeys):
+    """The simulated world's model input: the ids and context that training, drift, indexing and
+    ranking join on, beside the feature columns the feature spec lists."""
+
     position: Series[np.int32] = pa.Field(ge=1)
     is_cold_start_ad: Series[bool]
 
 
-class ImpressionsEnrichedSchema(TableContract):
+class ImpressionsEnrichedSchema(LoggedImpressionKeys):
     """features -> ranking: impressions with their ad's attributes, split and cold-start flag."""
 
     impression_id: Series[np.int64] = primary_key()
-    request_id: Series[np.int64] = foreign_key()
-    user_id: Series[np.int64] = foreign_key()
-    ad_id: Series[np.int64] = foreign_key()
     advertiser_id: Series[np.int64] = foreign_key()
-    event_time: Series[pd.Timestamp]
-    day: Series[np.int64] = pa.Field(ge=0)
     position: Series[np.int64] = pa.Field(ge=1)
     click: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
     conversion: Series[np.int8] = pa.Field(isin=BINARY_LABEL)

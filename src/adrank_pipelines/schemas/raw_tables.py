@@ -11,11 +11,16 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from adrank_pipelines.schemas.contract_model import ContractModel, TableContract, foreign_key, primary_key
+from adrank_pipelines.schemas.contract_model import (
+    ClickLabels,
+    ContractModel,
+    TableContract,
+    foreign_key,
+    primary_key,
+)
 
 PLATFORMS = ("ios", "android", "web")
 PLACEMENTS = ("feed", "sidebar", "search", "video")
-BINARY_LABEL = (0, 1)
 
 
 class UsersSchema(ContractModel):
@@ -69,19 +74,12 @@ class RequestsSchema(ServedContextSchema):
     n_slots: Series[np.int64] = pa.Field(ge=1)
 
 
-class ImpressionsSchema(ServedContextSchema):
+class ImpressionsSchema(ServedContextSchema, ClickLabels):
     impression_id: Series[np.int64] = primary_key()
     request_id: Series[np.int64] = foreign_key()
     user_id: Series[np.int64] = foreign_key()
     ad_id: Series[np.int64] = foreign_key()
     position: Series[np.int64] = pa.Field(ge=1)
-    click: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
-    conversion: Series[np.int8] = pa.Field(isin=BINARY_LABEL)
-
-    @pa.dataframe_check
-    @classmethod
-    def conversion_at_most_click(cls, frame: pd.DataFrame) -> pd.Series[bool]:
-        return frame["conversion"] <= frame["click"]
 
 
 class UserEventsSchema(TableContract):

@@ -14,7 +14,9 @@ from adrank_pipelines.models.zoo import (
     zoo_model,
     zoo_names,
 )
-from adrank_pipelines.models.zoo.interface import ZooParams
+from adrank_pipelines.models.zoo.hybrid.blend import HybridRanker
+from adrank_pipelines.models.zoo.interface import TrainedModel, ZooParams
+from adrank_pipelines.ranking.scoring import scoring_order
 from tests.conftest import project_parameters
 
 # The models the pipelines' defaults name; a new folder joins the zoo without a change here.
@@ -70,3 +72,15 @@ def test_an_unlisted_upstream_model_or_a_cycle_fails_naming_the_models() -> None
 def test_scoring_a_hybrid_needs_the_models_it_reads_first() -> None:
     assert scoring_closure(["hybrid"], {}) == ["lightgbm", "transformer", "hybrid"]
     assert scoring_closure(["deepfm", "lightgbm"], {}) == ["deepfm", "lightgbm"]
+
+
+def test_trained_models_are_scored_after_the_models_they_read() -> None:
+    hybrid = TrainedModel("hybrid", HybridRanker("blend", ("lightgbm", "transformer")))
+    trained = {
+        "hybrid": hybrid,
+        "transformer": TrainedModel("transformer", None),
+        "lightgbm": TrainedModel("lightgbm", None),
+    }
+    assert scoring_order(trained) == ["lightgbm", "transformer", "hybrid"]
+    with pytest.raises(ValueError, match="'hybrid' reads the pCTR of 'transformer', which ranking was not given"):
+        scoring_order({"hybrid": hybrid, "lightgbm": trained["lightgbm"]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import pkgutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -62,24 +62,35 @@ def scoring_closure(names: Iterable[str], blocks: Mapping[str, Mapping[str, Any]
     return training_order(closure, blocks)
 
 
-def training_order(names: Iterable[str], blocks: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
-    """``names`` with every model after the models it reads; an upstream model must itself be listed."""
+def dependency_order(
+    names: Iterable[str], reads: Callable[[str], Iterable[str]], unlisted: Callable[[str, str], str]
+) -> list[str]:
+    """``names`` with each after the names it ``reads``; ``unlisted(name, upstream)`` is the error when a
+    name reads one that is not among them. A cycle is an error naming it."""
     listed = list(names)
     ordered: list[str] = []
-    visiting: set[str] = set()
 
     def visit(name: str, path: tuple[str, ...]) -> None:
         if name in ordered:
             return
-        if name in visiting:
-            raise ValueError(f"ctr_models: models read each other in a cycle: {' -> '.join((*path, name))}")
-        visiting.add(name)
-        for upstream in upstream_of(name, blocks.get(name)):
+        if name in path:
+            raise ValueError(f"models read each other in a cycle: {' -> '.join((*path, name))}")
+        for upstream in reads(name):
             if upstream not in listed:
-                raise ValueError(f"ctr_models.{name} reads model '{upstream}', which is not listed with it: {listed}")
+                raise ValueError(unlisted(name, upstream))
             visit(upstream, (*path, name))
         ordered.append(name)
 
     for name in listed:
         visit(name, ())
     return ordered
+
+
+def training_order(names: Iterable[str], blocks: Mapping[str, Mapping[str, Any] | None]) -> list[str]:
+    """``names`` with every model after the models it reads; an upstream model must itself be listed."""
+    listed = list(names)
+    return dependency_order(
+        listed,
+        lambda name: upstream_of(name, blocks.get(name)),
+        lambda name, upstream: f"ctr_models.{name} reads model '{upstream}', which is not listed with it: {listed}",
+    )
