@@ -6,7 +6,6 @@ included) or node acts on it. The hooks and the pipeline registry call these; th
 
 from __future__ import annotations
 
-import difflib
 import re
 import types
 from collections.abc import Iterable, Mapping
@@ -17,8 +16,9 @@ from kedro.pipeline import Pipeline
 from kedro.validation import ParameterValidationError, TypeExtractor
 from pydantic import BaseModel, ValidationError
 
+from adrank_pipelines.schemas.parameter_errors import closest, describe_validation_error
+
 _MISSING = object()
-_MAX_VALUE_REPR = 60
 _PARAMS_PREFIX = "params:"
 # The node input Kedro fills with the whole parameter tree.
 _ALL_PARAMETERS = "parameters"
@@ -41,11 +41,6 @@ class UnknownPipelineError(ValueError):
 class InvalidParameterError(ParameterValidationError):
     """A parameter key no node takes, or a typed one breaking its model's rules; a subclass of Kedro's own error, so
     callers catching that still do."""
-
-
-def closest(name: str, choices: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(name, list(choices), n=1)
-    return matches[0] if matches else None
 
 
 def _shown(path: Path) -> str:
@@ -102,36 +97,6 @@ def _lookup(parameters: Mapping[str, Any], dotted_key: str) -> Any:
     return value
 
 
-def _fields_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:
-    """Field names of the sub-model at ``location`` (empty when the path leaves nested models)."""
-    for part in location:
-        field = model.model_fields.get(str(part))
-        annotation = field.annotation if field is not None else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return list(model.model_fields)
-
-
-def _describe(key: str, model: type[BaseModel], error: ValidationError) -> list[str]:
-    problems = []
-    for detail in error.errors(include_url=False):
-        location = detail["loc"]
-        name = ".".join([key, *(str(part) for part in location)])
-        if detail["type"] == "extra_forbidden":
-            suggestion = closest(str(location[-1]), _fields_at(model, location[:-1]))
-            hint = f"; did you mean '{suggestion}'?" if suggestion else ""
-            problems.append(f"{name}: not a known setting{hint}")
-        elif detail["type"] == "missing":
-            problems.append(f"{name}: missing")
-        else:
-            value = repr(detail["input"])
-            if len(value) > _MAX_VALUE_REPR:
-                value = value[: _MAX_VALUE_REPR - 3] + "..."
-            problems.append(f"{name} = {value}: {detail['msg']}")
-    return problems
-
-
 def typed_parameter_problems(parameters: Mapping[str, Any], pipelines: Mapping[str, Pipeline]) -> list[str]:
     """One line per broken rule of every pydantic-typed ``params:`` input of ``pipelines``, named by its dotted key."""
     problems: list[str] = []
@@ -144,7 +109,7 @@ def typed_parameter_problems(parameters: Mapping[str, Any], pipelines: Mapping[s
         try:
             model.model_validate(value)
         except ValidationError as error:
-            problems.extend(_describe(key, model, error))
+            problems.extend(describe_validation_error(key, model, error))
     return problems
 
 

@@ -34,8 +34,14 @@ def test_every_folder_is_a_model_named_after_it_with_strict_default_parameters()
             "none",
         }
         assert importlib.import_module(f"adrank_pipelines.models.zoo.{name}").__doc__, f"{name} has no docstring"
-        with pytest.raises(ValueError, match=rf"(?s)ctr_models\.{name}: .*not_a_key"):
+        with pytest.raises(ValueError, match=rf"ctr_models\.{name}\.not_a_key: not a known setting"):
             model_params(name, {"not_a_key": 1})
+    with pytest.raises(
+        ValueError, match=r"ctr_models\.lightgbm\.num_leave: not a known setting; did you mean 'num_leaves'"
+    ):
+        model_params("lightgbm", {"num_leave": 8})
+    with pytest.raises(ValueError, match=r"ctr_models\.deepfm\.training\.batch_sise: .*did you mean 'batch_size'"):
+        model_params("deepfm", {"training": {"batch_sise": 8}})
 
 
 @pytest.mark.parametrize("env", ["base", "test", "gpu", "avazu", "criteo"])

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from adrank_pipelines.models.zoo.interface import ZooModel, ZooParams
+from adrank_pipelines.schemas.parameter_errors import describe_validation_error
 
 
 class UnknownModelError(ValueError):
@@ -39,10 +40,12 @@ def zoo_model(name: str) -> ZooModel[Any, Any]:
 
 def model_params(name: str, block: Mapping[str, Any] | None) -> ZooParams:
     """The typed parameters of model ``name`` from its ``ctr_models.<name>`` block (None = all defaults)."""
+    params_type = zoo_model(name).params_type
     try:
-        params: ZooParams = zoo_model(name).params_type.model_validate(dict(block or {}))
+        params: ZooParams = params_type.model_validate(dict(block or {}))
     except ValidationError as error:
-        raise ValueError(f"ctr_models.{name}: {error}") from error
+        problems = describe_validation_error(f"ctr_models.{name}", params_type, error)
+        raise ValueError("; ".join(problems)) from error
     return params
 
 
