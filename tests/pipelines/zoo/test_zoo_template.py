@@ -68,6 +68,8 @@ def test_every_template_output_resolves_to_a_catalog_entry_with_a_layer(env: str
             assert entry["metadata"]["kedro-viz"]["layer"], output
         if output.endswith("predictions"):
             assert entry["metadata"]["contract"] == "predictions", output
+        if output.endswith(".ad_text_embeddings"):
+            assert entry["metadata"]["contract"] == "ad_text_embeddings", output
 
 
 def test_evaluation_reads_raw_and_calibrated_scores_and_the_calibrator_of_each_model() -> None:
