@@ -20,7 +20,7 @@ from mlflow.tracking import MlflowClient
 from pydantic import BaseModel
 
 from adrank_pipelines.graph_config import graph_keys
-from adrank_pipelines.mlflow_store import sqlite_store_path, store_lock
+from adrank_pipelines.mlflow_store import create_store_atomically, sqlite_store_path, store_lock
 from adrank_pipelines.pipeline_registry import all_pipelines, pipeline_names, requested_names
 from adrank_pipelines.run_checks import (
     check_environment,
@@ -118,7 +118,9 @@ class MlflowRunGuard:
     def after_context_created(self, context: KedroContext) -> Generator[None, None, None]:
         # Before kedro-mlflow looks for an active run, which it would otherwise adopt as an orchestrator's.
         self.end_interrupted_run()
-        with store_lock(sqlite_store_path(_tracking_uri(context))):
+        database = sqlite_store_path(_tracking_uri(context))
+        with store_lock(database):
+            create_store_atomically(database)
             return (yield)
 
     @hook_impl(trylast=True)

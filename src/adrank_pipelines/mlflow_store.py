@@ -3,13 +3,16 @@
 MLflow creates and migrates a new SQLite store on first use, and kedro-mlflow then creates the experiment; two
 runs started at the same moment on a fresh project both do so and the second crashes (a duplicate column, an
 already-applied migration, an existing experiment). A lock held across that set-up makes the second run find
-the store ready.
+the store ready. A new store is created and migrated under a temporary name and renamed into place, so a
+first run interrupted during MLflow's migrations (Ctrl-C) leaves no half-migrated store behind.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,3 +49,22 @@ def store_lock(database: Path | None) -> Iterator[None]:
     finally:
         # Closing the descriptor releases the lock, also when the block raised.
         os.close(descriptor)
+
+
+def create_store_atomically(database: Path | None) -> None:
+    """Create and migrate a missing SQLite store in a sibling temporary folder, then rename it into place.
+
+    Call it under ``store_lock``. An existing store, another kind of store or a missing folder is left alone.
+    """
+    if database is None or database.exists() or not database.resolve().parent.is_dir():
+        return
+    from mlflow import MlflowClient
+
+    staging = Path(tempfile.mkdtemp(prefix=".mlflow-store-", dir=database.resolve().parent))
+    try:
+        staged = staging / database.name
+        # The first query creates the schema and runs every migration, with MLflow's own defaults.
+        MlflowClient(tracking_uri=f"{_SQLITE_PREFIX}{staged}").search_experiments()
+        os.replace(staged, database)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
