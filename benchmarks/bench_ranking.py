@@ -186,7 +186,10 @@ def main() -> None:
     )  # fmt: skip
     snapshots = daily_snapshots(loaded["impressions_enriched"], sides.requests, stats.keys, stats.smoothing_strength,
                                 stats.initial_prior_ctr)  # fmt: skip
-    lookups = {day: SnapshotLookup(s, sides.requests, sides.ads) for day, s in snapshots.items()}
+    lookups = {
+        day: SnapshotLookup(s, sides.requests.columns, sides.ads).for_requests(sides.requests)
+        for day, s in snapshots.items()
+    }
     recipe = feature_recipe.candidate_recipe()
     # The scorer as the ranking pipeline builds it: the saved models and calibrators (never refitted).
     scored, ranked, text = _model_artifacts(params)

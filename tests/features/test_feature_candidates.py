@@ -54,7 +54,7 @@ def _candidates_for_logged_rows(tables, enriched, reference_position: int):
     snapshots = daily_snapshots(enriched, sides.requests, STATS.keys, STATS.smoothing_strength, STATS.initial_prior_ctr)
     ((_day, snapshot),) = snapshots.items()
     request_rows, ad_rows = sides.rows(test["request_id"].to_numpy(), test["ad_id"].to_numpy())
-    lookup = SnapshotLookup(snapshot, sides.requests, sides.ads)
+    lookup = SnapshotLookup(snapshot, sides.requests.columns, sides.ads).for_requests(sides.requests)
     recipe = FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, BROWSE_LENGTH)
     candidates = candidate_features(sides, request_rows, ad_rows, recipe, lookup)
     return test, candidates, snapshot

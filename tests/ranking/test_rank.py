@@ -57,7 +57,10 @@ def ranking_inputs():
         sequences=browse_sequences(requests, tiny_tables["user_events"], vocabularies["category"], 8),
     )  # fmt: skip
     snapshots = daily_snapshots(tiny_enriched, sides.requests, STATS.keys, STATS.smoothing_strength, 0.02)
-    lookups = {day: SnapshotLookup(s, sides.requests, sides.ads) for day, s in snapshots.items()}
+    lookups = {
+        day: SnapshotLookup(s, sides.requests.columns, sides.ads).for_requests(sides.requests)
+        for day, s in snapshots.items()
+    }
     test_impressions = tiny_enriched.loc[tiny_enriched["split"] == TEST]
     candidates = retrieved_stand_in(requests, test_impressions, tiny_tables["ads"], top_k=8)
     return candidates, sides, lookups, FeatureRecipe(vocabularies, CROSSES.pairs, CROSSES.n_hash_buckets, 8)

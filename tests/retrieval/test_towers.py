@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
-from adrank_pipelines.retrieval.towers import ad_tower_vectors, request_queries, user_tower_vectors
+from adrank_pipelines.retrieval.towers import ad_tower_vectors, user_tower_vectors
 from tests.models.transformer_fixtures import (  # noqa: F401 - world is a fixture
     SyntheticWorld,
     batch_of,
@@ -27,14 +27,10 @@ def built(world: SyntheticWorld):
     return built_model(world, tiny_params())
 
 
-def test_each_request_is_queried_once_from_its_top_slot(world: SyntheticWorld):
-    frame = world.valid.sample(frac=1.0, random_state=0)  # any row order
-    queries = request_queries(frame)
-    assert queries["request_id"].is_unique and queries["request_id"].is_monotonic_increasing
-    assert set(queries["request_id"]) == set(frame["request_id"])
-    assert (queries["position"] == 1).all()
-    with pytest.raises(ValueError, match="model_input_test"):
-        request_queries(frame.iloc[:0])
+def _top_slot_rows(model_input: pd.DataFrame) -> pd.DataFrame:
+    """One logged row per request, its top slot: a query's user and context features."""
+    ordered = model_input.sort_values(["request_id", "position"], kind="stable")
+    return ordered.drop_duplicates("request_id").reset_index(drop=True)
 
 
 def test_ad_vectors_are_the_ad_tower_of_every_ad(world: SyntheticWorld, built):
@@ -48,7 +44,7 @@ def test_ad_vectors_are_the_ad_tower_of_every_ad(world: SyntheticWorld, built):
 
 
 def test_user_vector_dot_ad_vector_is_the_models_relevance_term(world: SyntheticWorld, built):
-    queries = request_queries(world.valid).head(40)
+    queries = _top_slot_rows(world.valid).head(40)
     users = user_tower_vectors(built.model, queries, world.sequences, world.ad_features, built.text_embeddings, 16)
     ad_ids, ads = ad_tower_vectors(built.model, world.ad_features, built.text_embeddings, batch_size=64)
     # With the click head silenced, the model's click logit is its relevance term user . ad / sqrt(d) alone.
@@ -65,7 +61,7 @@ def test_user_vector_dot_ad_vector_is_the_models_relevance_term(world: Synthetic
 
 
 def test_the_query_does_not_depend_on_the_impressions_ad(world: SyntheticWorld, built):
-    queries = request_queries(world.valid).head(20)
+    queries = _top_slot_rows(world.valid).head(20)
     other_ads = queries.assign(ad_id=np.roll(queries["ad_id"].to_numpy(), 1))
     arguments = (world.sequences, world.ad_features, built.text_embeddings, 8)
     np.testing.assert_allclose(

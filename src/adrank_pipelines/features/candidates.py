@@ -24,7 +24,7 @@ import pandas as pd
 from adrank_pipelines.features.assemble import ID_COLUMNS, context_features, cross_features
 from adrank_pipelines.features.browsing import with_browse_affinity
 from adrank_pipelines.features.enrich import AD_ATTRIBUTES, ADVERTISER_ATTRIBUTES, USER_ATTRIBUTES
-from adrank_pipelines.features.snapshot import SnapshotLookup
+from adrank_pipelines.features.snapshot import PairStatistics
 from adrank_pipelines.features.vocabulary import Vocabulary, encode_columns
 
 REQUEST_COLUMNS = ["request_id", "user_id", "event_time", "day", "hour", "placement", "platform"]
@@ -119,7 +119,7 @@ def candidate_features(
     request_rows: np.ndarray,
     ad_rows: np.ndarray,
     recipe: FeatureRecipe,
-    statistics: SnapshotLookup,
+    statistics: PairStatistics,
 ) -> pd.DataFrame:
     """Model-input columns of the pairs (``request_rows[i]``, ``ad_rows[i]``), labels and split excepted."""
     raw = pd.concat(
@@ -141,3 +141,14 @@ def candidate_features(
         axis=1,
     )
     return with_browse_affinity(features, sides.sequences, recipe.browse_length)
+
+
+def query_features(
+    sides: CandidateSides, request_rows: np.ndarray, recipe: FeatureRecipe, statistics: PairStatistics
+) -> pd.DataFrame:
+    """Model-input rows of requests alone, one per ``request_rows`` entry: what a two-tower model's user
+    tower reads to build a retrieval query. A query has no target ad, so the ad-side columns are
+    those of the first ad of ``sides.ads``; the user tower reads none of them."""
+    if sides.ads.empty:
+        raise ValueError("no ads to build retrieval queries against: the ads table is empty")
+    return candidate_features(sides, request_rows, np.zeros(len(request_rows), dtype=np.int64), recipe, statistics)

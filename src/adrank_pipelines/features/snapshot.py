@@ -10,7 +10,7 @@ prior as its click rate, which is what :func:`target_statistics` gives a first i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import SupportsInt, cast
 
@@ -79,65 +79,83 @@ def statistics_snapshot(
     return StatisticsSnapshot(as_of=as_of, prior_ctr=float(prior), tables=tables)
 
 
-def _side_codes(
-    side: pd.DataFrame, columns: list[str], snapshot_keys: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Codes of ``columns``' value tuples: per row of ``side``, per snapshot row (-1: not on this side), count."""
+def _value_index(frame: pd.DataFrame, columns: list[str]) -> pd.Index:
+    """The value tuples of ``columns`` in ``frame`` (one constant value when there are no columns)."""
     if not columns:
-        return np.zeros(len(side), dtype=np.int64), np.zeros(len(snapshot_keys), dtype=np.int64), 1
+        return pd.Index(np.zeros(len(frame), dtype=np.int64))
     if len(columns) == 1:
-        values, wanted = pd.Index(side[columns[0]]), pd.Index(snapshot_keys[columns[0]])
-    else:
-        values, wanted = pd.MultiIndex.from_frame(side[columns]), pd.MultiIndex.from_frame(snapshot_keys[columns])
-    distinct = values.unique()
-    return distinct.get_indexer(values).astype(np.int64), distinct.get_indexer(wanted).astype(np.int64), len(distinct)
+        single: pd.Index = pd.Index(frame[columns[0]])
+        return single
+    return pd.MultiIndex.from_frame(frame[columns])
 
 
 @dataclass(frozen=True)
 class _KeyIndex:
-    """One key of a snapshot, coded against a request table and an ad table."""
+    """One key of a snapshot: its entries coded by (request-side value, ad-side value).
 
-    request_codes: np.ndarray  # per request row
+    Request-side values are coded against the snapshot's own distinct values, so any request table
+    can be coded later (:meth:`request_codes`); ad-side values are coded once against the ad table.
+    """
+
+    request_columns: list[str]
+    snapshot_request_values: pd.Index  # distinct request-side value tuples of the snapshot entries
     ad_codes: np.ndarray  # per ad row
     n_ad_codes: int
     sorted_codes: np.ndarray  # pair codes of the snapshot entries, ascending
     values: dict[str, np.ndarray]  # per statistic, in ``sorted_codes`` order, plus the unseen value last
 
-    def positions(self, request_rows: np.ndarray, ad_rows: np.ndarray) -> np.ndarray:
+    def request_codes(self, requests: pd.DataFrame) -> np.ndarray:
+        """Per request row, its request-side value's code (-1: no snapshot entry has it)."""
+        codes: np.ndarray = self.snapshot_request_values.get_indexer(
+            _value_index(requests, self.request_columns)
+        ).astype(np.int64)
+        return codes
+
+    def positions(self, request_codes: np.ndarray, ad_rows: np.ndarray) -> np.ndarray:
         """Per pair, its entry in ``sorted_codes``; -1 (the appended unseen value) when there is none."""
-        codes = self.request_codes[request_rows] * self.n_ad_codes + self.ad_codes[ad_rows]
+        codes = request_codes * self.n_ad_codes + self.ad_codes[ad_rows]
         if len(self.sorted_codes) == 0:
             return np.full(len(codes), -1, dtype=np.int64)
         positions = np.minimum(np.searchsorted(self.sorted_codes, codes), len(self.sorted_codes) - 1)
-        return np.where(self.sorted_codes[positions] == codes, positions, -1)
+        return np.where((request_codes >= 0) & (self.sorted_codes[positions] == codes), positions, -1)
 
 
 class SnapshotLookup:
-    """The statistics of pairs (``requests`` row, ``ads`` row), with no join over the pairs.
+    """The statistics of (request, ad) pairs, with no join over the pairs.
 
-    A key's columns may come from either side (``user_id`` x ``category``): each side's value tuples
-    are coded once, here, a pair's key is the two codes combined, and each batch of pairs finds its
-    snapshot entries with one ``searchsorted`` per key.
+    A key's columns may come from either side (``user_id`` x ``category``). The ad side is coded
+    once, here, against ``ads``; each request table is coded by :meth:`for_requests`, which is all
+    a service answering a few requests at a time has to do per batch. A pair's key is its two
+    codes combined, and each batch of pairs finds its snapshot entries with one ``searchsorted``
+    per key.
     """
 
-    def __init__(self, snapshot: StatisticsSnapshot, requests: pd.DataFrame, ads: pd.DataFrame) -> None:
+    def __init__(self, snapshot: StatisticsSnapshot, request_columns: Collection[str], ads: pd.DataFrame) -> None:
+        """``request_columns``: the columns of the request tables to come; a key column that is not
+        one of them is read from ``ads``."""
         self._keys = [
-            self._index_key(key, table, snapshot.prior_ctr, requests, ads) for key, table in snapshot.tables.items()
+            self._index_key(key, table, snapshot.prior_ctr, set(request_columns), ads)
+            for key, table in snapshot.tables.items()
         ]
 
     @staticmethod
     def _index_key(
-        key: Key, table: pd.DataFrame, prior_ctr: float, requests: pd.DataFrame, ads: pd.DataFrame
+        key: Key, table: pd.DataFrame, prior_ctr: float, request_columns: set[str], ads: pd.DataFrame
     ) -> _KeyIndex:
-        request_columns = [name for name in key if name in requests.columns]
-        ad_columns = [name for name in key if name not in requests.columns]
-        missing = [name for name in ad_columns if name not in ads.columns]
+        request_side = [name for name in key if name in request_columns]
+        ad_side = [name for name in key if name not in request_columns]
+        missing = [name for name in ad_side if name not in ads.columns]
         if missing:
             raise ValueError(f"target-statistic key {list(key)}: neither the request nor the ad side has {missing}")
-        request_codes, table_request_codes, _ = _side_codes(requests, request_columns, table)
-        ad_codes, table_ad_codes, n_ad_codes = _side_codes(ads, ad_columns, table)
-        # Entries whose values no request or ad of these tables has can never be looked up.
-        wanted = np.flatnonzero((table_request_codes >= 0) & (table_ad_codes >= 0))
+        request_values = _value_index(table, request_side)
+        snapshot_request_values = request_values.unique()
+        table_request_codes = snapshot_request_values.get_indexer(request_values).astype(np.int64)
+        ad_values = _value_index(ads, ad_side)
+        distinct_ad_values = ad_values.unique()
+        table_ad_codes = distinct_ad_values.get_indexer(_value_index(table, ad_side)).astype(np.int64)
+        # Entries whose ad-side values no ad of this table has can never be looked up.
+        wanted = np.flatnonzero(table_ad_codes >= 0)
+        n_ad_codes = max(len(distinct_ad_values), 1)
         codes = table_request_codes[wanted] * n_ad_codes + table_ad_codes[wanted]
         order = np.argsort(codes)
         names = statistic_columns(key)
@@ -146,13 +164,31 @@ class SnapshotLookup:
         for name in names:
             column = table[name].to_numpy()
             values[name] = np.concatenate([column[wanted[order]], np.array([unseen[name]], dtype=column.dtype)])
-        return _KeyIndex(request_codes, ad_codes, n_ad_codes, codes[order], values)
+        return _KeyIndex(
+            request_side,
+            snapshot_request_values,
+            distinct_ad_values.get_indexer(ad_values).astype(np.int64),
+            n_ad_codes,
+            codes[order],
+            values,
+        )
+
+    def for_requests(self, requests: pd.DataFrame) -> PairStatistics:
+        """The lookup of pairs whose request rows index ``requests``."""
+        return PairStatistics([(key, key.request_codes(requests)) for key in self._keys])
+
+
+class PairStatistics:
+    """A :class:`SnapshotLookup` with one request table coded: the statistics of (request row, ad row) pairs."""
+
+    def __init__(self, coded_keys: list[tuple[_KeyIndex, np.ndarray]]) -> None:
+        self._coded_keys = coded_keys
 
     def statistics(self, request_rows: np.ndarray, ad_rows: np.ndarray) -> pd.DataFrame:
         """All keys' statistic columns of the pairs, side by side."""
         columns: dict[str, np.ndarray] = {}
-        for key in self._keys:
-            positions = key.positions(request_rows, ad_rows)
+        for key, request_codes in self._coded_keys:
+            positions = key.positions(request_codes[request_rows], ad_rows)
             columns |= {name: values[positions] for name, values in key.values.items()}  # noqa: PD011 - not a pandas object
         return pd.DataFrame(columns)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.features.candidates import CandidateSides, FeatureRecipe, candidate_features
-from adrank_pipelines.features.snapshot import SnapshotLookup
+from adrank_pipelines.features.snapshot import PairStatistics
 from adrank_pipelines.ranking.candidates import request_batches
 from adrank_pipelines.ranking.objective import group_starts, objective_scores, rank_within_groups
 from adrank_pipelines.ranking.params import ObjectiveParams
@@ -71,7 +71,7 @@ class _RankedColumns:
 def rank_candidates(
     candidates: pd.DataFrame,
     sides: CandidateSides,
-    snapshots: Mapping[int, SnapshotLookup],
+    snapshots: Mapping[int, PairStatistics],
     recipe: FeatureRecipe,
     scorer: CandidateScorer,
     objective: ObjectiveParams,

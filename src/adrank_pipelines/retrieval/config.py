@@ -84,6 +84,8 @@ class IndexingParams(_StrictModel):
     bid_weight: NonNegativeFloat = 1.0
     index: IndexSpec
     query_batch_size: PositiveInt = 4096  # requests per user-tower forward pass and per FAISS search call
+    # The slot a query's user and context features are built for: every request has the top slot.
+    query_position: PositiveInt = 1
     num_threads: PositiveInt = 2  # FAISS (OpenMP) threads
     budget: BudgetParams = BudgetParams()
     # The simulated ads carry no targeting columns: targeting is config-driven, and none by default.

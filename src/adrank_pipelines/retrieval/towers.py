@@ -2,8 +2,8 @@
 
 The model scores relevance as ``user_vector . ad_vector``; indexing the ad vectors and querying with a
 request's user vector retrieves the ads the model itself finds most relevant. A request's query is
-built from its behaviour sequence and the user / context features of its top slot (position 1), the
-slot every request has; it never sees a target ad.
+built from its behaviour sequence and its user / context features for one slot
+(``features.candidates.query_features``); it never sees a target ad.
 """
 
 from __future__ import annotations
@@ -31,14 +31,6 @@ def _two_tower(model: CtrNetwork) -> TransformerCtrModel:
     return model.cpu().eval()
 
 
-def request_queries(model_input: pd.DataFrame) -> pd.DataFrame:
-    """One row per request: its impression in the top position (user and context features of the query)."""
-    if model_input.empty:
-        raise ValueError("the evaluation day's model input (model_input_test) is empty: no requests to query")
-    ordered = model_input.sort_values(["request_id", "position"], kind="stable")
-    return ordered.drop_duplicates("request_id").reset_index(drop=True)
-
-
 @torch.inference_mode()
 def ad_tower_vectors(
     model: CtrNetwork, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame | None, batch_size: int
@@ -63,7 +55,7 @@ def user_tower_vectors(
     text_embeddings: pd.DataFrame | None,
     batch_size: int,
 ) -> np.ndarray:
-    """(len(queries), relevance_dim) float32: the user vector of each row of :func:`request_queries`."""
+    """(len(queries), relevance_dim) float32: the user vector of each model-input row of ``queries``."""
     model = _two_tower(model)
     ads = prepare_ads(model, ad_features, text_embeddings)
     # Only the sequences of the queried requests are converted: cheaper than the whole table.

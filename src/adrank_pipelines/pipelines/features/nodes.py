@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from adrank_pipelines.features.ad_features import ad_features
@@ -18,11 +20,14 @@ from adrank_pipelines.features.params import (
     TargetStatParams,
     VocabularyParams,
 )
-from adrank_pipelines.features.recipe import feature_recipe
+from adrank_pipelines.features.recipe import FeatureRecipeArtifact, feature_recipe
 from adrank_pipelines.features.sequences import behaviour_sequences
+from adrank_pipelines.features.snapshot import StatisticsSnapshot, daily_snapshots
 from adrank_pipelines.features.spec import feature_spec
 from adrank_pipelines.features.splits import TRAIN
 from adrank_pipelines.features.vocabulary import fit_vocabularies, vocabularies_from_json, vocabularies_to_json
+
+logger = logging.getLogger(__name__)
 
 
 def build_impressions_enriched(
@@ -114,3 +119,30 @@ def build_feature_recipe(
 ) -> dict[str, Any]:
     recipe = feature_recipe(vocabularies, feature_spec, crosses, sequences, target_stats)
     return recipe.model_dump(mode="json")
+
+
+def build_statistics_snapshots(
+    impressions_enriched: pd.DataFrame,
+    requests: pd.DataFrame,
+    model_input_test: pd.DataFrame,
+    feature_recipe: dict[str, Any],
+) -> dict[int, StatisticsSnapshot]:
+    """Per evaluation day, the target statistics as a store refreshed before the day's first request
+    holds them: what retrieval's queries, ranking's candidates and the service are featurised with."""
+    target_stats = FeatureRecipeArtifact.model_validate(feature_recipe).target_stats
+    evaluated = requests.loc[requests["request_id"].isin(np.unique(model_input_test["request_id"].to_numpy()))]
+    snapshots = daily_snapshots(
+        impressions_enriched,
+        evaluated,
+        target_stats.keys,
+        target_stats.smoothing_strength,
+        target_stats.initial_prior_ctr,
+    )
+    logger.info(
+        "statistics snapshots: %s",
+        "; ".join(
+            f"day {day} as of {s.as_of}, {s.n_entries} entries, prior CTR {s.prior_ctr:.4f}"
+            for day, s in snapshots.items()
+        ),
+    )
+    return snapshots

@@ -86,6 +86,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 outputs="feature_recipe",
                 name="build_feature_recipe",
             ),
+            Node(
+                func=nodes.build_statistics_snapshots,
+                inputs=["impressions_enriched", "validated_requests", "model_input_test", "feature_recipe"],
+                outputs="statistics_snapshots",
+                name="build_statistics_snapshots",
+            ),
         ],
         tags="features",
     )

@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from adrank_pipelines.features.candidates import CandidateSides, candidate_sides, query_features
+from adrank_pipelines.features.recipe import FeatureRecipeArtifact
+from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot
 from adrank_pipelines.marketplace import GroundTruth
 from adrank_pipelines.models.zoo.interface import TrainedModel
 from adrank_pipelines.retrieval.comparison import (
@@ -25,7 +28,7 @@ from adrank_pipelines.retrieval.index import build_index, index_ad_ids, use_thre
 from adrank_pipelines.retrieval.oracle import oracle_best_ads
 from adrank_pipelines.retrieval.report_plots import recall_latency_plot
 from adrank_pipelines.retrieval.retrieve import AdVectors, retrieve_candidates
-from adrank_pipelines.retrieval.towers import ad_tower_vectors, request_queries, user_tower_vectors
+from adrank_pipelines.retrieval.towers import ad_tower_vectors, user_tower_vectors
 from adrank_pipelines.retrieval.vectors import indexed_ad_vectors, indexed_query_vectors, vector_frame, vector_matrix
 
 logger = logging.getLogger(__name__)
@@ -75,21 +78,54 @@ def embed_ads(
     return vector_frame("ad_id", ad_ids, indexed)
 
 
+def build_query_features(
+    model_input: pd.DataFrame,
+    requests: pd.DataFrame,
+    users: pd.DataFrame,
+    ads: pd.DataFrame,
+    advertisers: pd.DataFrame,
+    ad_features: pd.DataFrame,
+    behaviour_sequences: pd.DataFrame,
+    statistics_snapshots: dict[int, StatisticsSnapshot],
+    feature_recipe: dict[str, Any],
+    params: IndexingParams,
+) -> pd.DataFrame:
+    """One model-input row per evaluation-day request, in request-id order, built as the service builds
+    its queries: the request's context and user, statistics from the day's snapshot."""
+    if model_input.empty:
+        raise ValueError("the evaluation day's model input (model_input_test) is empty: no requests to query")
+    request_ids = np.unique(model_input["request_id"].to_numpy())
+    sides = candidate_sides(
+        request_ids, requests, users, ads, advertisers, ad_features, behaviour_sequences, params.query_position
+    )
+    recipe = FeatureRecipeArtifact.model_validate(feature_recipe).candidate_recipe()
+    sides_requests = sides.requests.sort_values("request_id", ignore_index=True)
+    sides = CandidateSides(requests=sides_requests, ads=sides.ads, sequences=sides.sequences)
+    frames = []
+    for day, rows in sides_requests.groupby("day").indices.items():
+        if day not in statistics_snapshots:
+            raise ValueError(f"dataset 'statistics_snapshots' has no snapshot for evaluation day {day}: rerun features")
+        lookup = SnapshotLookup(statistics_snapshots[day], sides_requests.columns, sides.ads)
+        frames.append(query_features(sides, np.asarray(rows), recipe, lookup.for_requests(sides_requests)))
+    queries = pd.concat(frames, ignore_index=True).sort_values("request_id", ignore_index=True)
+    logger.info("retrieval queries: %d evaluation-day requests, built for slot %d", len(queries), params.query_position)
+    return queries
+
+
 def embed_requests(
     trained: TrainedModel,
-    model_input: pd.DataFrame,
+    query_features: pd.DataFrame,
     sequences: pd.DataFrame,
     ad_features: pd.DataFrame,
     text_embeddings: pd.DataFrame,
     params: IndexingParams,
 ) -> pd.DataFrame:
-    queries = request_queries(model_input)
     vectors = user_tower_vectors(
-        trained.model, queries, sequences, ad_features, text_embeddings, params.query_batch_size
+        trained.model, query_features, sequences, ad_features, text_embeddings, params.query_batch_size
     )
-    logger.info("user tower: %d evaluation-day requests -> query vectors", len(queries))
+    logger.info("user tower: %d evaluation-day requests -> query vectors", len(query_features))
     indexed = indexed_query_vectors(vectors, params.metric, params.bid_weight)
-    return vector_frame("request_id", queries["request_id"].to_numpy(), indexed)
+    return vector_frame("request_id", query_features["request_id"].to_numpy(), indexed)
 
 
 def describe_requests(model_input: pd.DataFrame, requests: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:

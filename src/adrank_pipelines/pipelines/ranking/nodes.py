@@ -10,7 +10,7 @@ import torch
 
 from adrank_pipelines.features.candidates import CandidateSides, candidate_sides
 from adrank_pipelines.features.recipe import FeatureRecipeArtifact
-from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot, daily_snapshots
+from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot
 from adrank_pipelines.models.calibration import Calibrator
 from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel
 from adrank_pipelines.ranking.candidates import cap_per_request, check_retrieved
@@ -54,27 +54,6 @@ def build_candidate_sides(
     return sides
 
 
-def build_statistics_snapshots(
-    impressions_enriched: pd.DataFrame, candidate_sides: CandidateSides, feature_recipe: dict[str, Any]
-) -> dict[int, StatisticsSnapshot]:
-    target_stats = FeatureRecipeArtifact.model_validate(feature_recipe).target_stats
-    snapshots = daily_snapshots(
-        impressions_enriched,
-        candidate_sides.requests,
-        target_stats.keys,
-        target_stats.smoothing_strength,
-        target_stats.initial_prior_ctr,
-    )
-    logger.info(
-        "statistics snapshots: %s",
-        "; ".join(
-            f"day {day} as of {s.as_of}, {s.n_entries} entries, prior CTR {s.prior_ctr:.4f}"
-            for day, s in snapshots.items()
-        ),
-    )
-    return snapshots
-
-
 MODEL_KEY, CALIBRATOR_KEY, TEXT_KEY = "__trained_model", "__calibrator", "__ad_text_embeddings"
 
 
@@ -111,7 +90,9 @@ def rank(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     torch.set_num_threads(scoring.num_threads)
     lookups = {
-        day: SnapshotLookup(snapshot, candidate_sides.requests, candidate_sides.ads)
+        day: SnapshotLookup(snapshot, candidate_sides.requests.columns, candidate_sides.ads).for_requests(
+            candidate_sides.requests
+        )
         for day, snapshot in statistics_snapshots.items()
     }
     recipe = FeatureRecipeArtifact.model_validate(feature_recipe).candidate_recipe()

@@ -48,12 +48,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="build_candidate_sides",
             ),
             Node(
-                nodes.build_statistics_snapshots,
-                ["impressions_enriched", "candidate_sides", "feature_recipe"],
-                "statistics_snapshots",
-                name="build_statistics_snapshots",
-            ),
-            Node(
                 nodes.build_candidate_scorer,
                 {
                     "behaviour_sequences": "behaviour_sequences",
