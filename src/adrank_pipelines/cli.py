@@ -101,3 +101,42 @@ run = click.Command(
     short_help=kedro_run.short_help,
 )
 cli.add_command(run)
+
+
+@cli.command(name="serve")
+@click.option(
+    "--env", "-e", default=None, help="Kedro environment whose artifacts and conf/<env>/serving.yml to serve."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--seed-profiles",
+    is_flag=True,
+    help="With the redis backend: record the known users' logged history in Redis before the workers start.",
+)
+def serve(env: str | None, host: str, port: int, workers: int, seed_profiles: bool) -> None:
+    """Start the online ad service (FastAPI on uvicorn) over the artifacts of ENV."""
+    import uvicorn
+
+    from adrank_pipelines.serving.main import ENV_ENV, PROJECT_PATH_ENV, prepare_workers
+
+    project_path = os.getcwd()
+    os.environ[PROJECT_PATH_ENV] = project_path
+    if env:
+        os.environ[ENV_ENV] = env
+    try:
+        seeded = prepare_workers(project_path, env, workers, seed_profiles)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    if seed_profiles:
+        click.echo(f"seeded the profiles of {seeded} users")
+    uvicorn.run(
+        "adrank_pipelines.serving.main:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        timeout_graceful_shutdown=30,
+    )

@@ -12,7 +12,9 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # An environment overrides only the parameter keys it names (e.g. conf/test shrinks the world).
-    "merge_strategy": {"parameters": "soft"},
+    "merge_strategy": {"parameters": "soft", "serving": "soft"},
+    # The online service's settings (adrank_pipelines.serving.params): not pipeline parameters.
+    "config_patterns": {"serving": ["serving*", "serving*/**"]},
 }
 
 HOOKS = (

@@ -8,6 +8,8 @@ pCVR comes from the one model configuration names for it.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -66,6 +68,15 @@ class CandidateScorer:
             )
             for name, model in self._trained.items()
         }
+
+    def with_sequences(self, sequences: pd.DataFrame) -> CandidateScorer:
+        """The same scorer reading ``sequences`` as the behaviour sequences (a service's live requests)."""
+        scorer = copy.copy(self)
+        scorer._sides = {
+            name: dataclasses.replace(side, sequences=sequences) if side.sequences is not None else side
+            for name, side in self._sides.items()
+        }
+        return scorer
 
     @property
     def scored_models(self) -> list[str]:

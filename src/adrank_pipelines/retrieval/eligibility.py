@@ -48,10 +48,20 @@ def ad_eligibility(ads: pd.DataFrame, advertisers: pd.DataFrame, budget: BudgetP
     orphans = table.loc[table["daily_budget"].isna(), "ad_id"]
     if len(orphans):
         raise ValueError(f"dataset 'ads': {len(orphans)} ad(s) have no advertiser budget, e.g. ad_id {orphans.iloc[0]}")
-    table = table.rename(columns={"daily_budget": "remaining_budget"})
-    affordable = table["remaining_budget"] >= budget.min_affordable_clicks * table["bid"]
-    table["has_budget"] = affordable & (table["remaining_budget"] > 0)
+    table = _flag_budget(table.rename(columns={"daily_budget": "remaining_budget"}), budget)
     return table[ELIGIBILITY_COLUMNS].sort_values("ad_id", ignore_index=True)
+
+
+def _flag_budget(table: pd.DataFrame, budget: BudgetParams) -> pd.DataFrame:
+    affordable = table["remaining_budget"] >= budget.min_affordable_clicks * table["bid"]
+    return table.assign(has_budget=affordable & (table["remaining_budget"] > 0))
+
+
+def with_remaining_budget(table: pd.DataFrame, remaining: pd.Series, budget: BudgetParams) -> pd.DataFrame:
+    """:func:`ad_eligibility`'s table with each ad's remaining budget taken from ``remaining`` (indexed
+    by advertiser_id; advertisers it lacks keep theirs) and the budget flag recomputed: a live spend."""
+    live = table["advertiser_id"].map(remaining).fillna(table["remaining_budget"]).astype(np.float64)
+    return _flag_budget(table.assign(remaining_budget=live), budget)
 
 
 def request_contexts(request_ids: np.ndarray, requests: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
