@@ -84,6 +84,17 @@ class BatchTimings:
         return now
 
 
+@dataclass(frozen=True)
+class RankedBatch:
+    """A batch of requests after retrieval and ranking: what the auction reads, and what a replay compares."""
+
+    frame: pd.DataFrame  # one row per request, in request order
+    sequences: pd.DataFrame  # their behaviour-sequence rows, from the profiles
+    candidates: pd.DataFrame  # retrieved, as retrieve_candidates writes them
+    tiers: list[str]  # per request
+    ranked: dict[str, pd.DataFrame]  # per tier, as rank_candidates writes ranked_candidates
+
+
 class AdEngine:
     """Answers batches of :class:`AdRequest` with one set of loaded artifacts and the shared online state."""
 
@@ -109,33 +120,46 @@ class AdEngine:
             return routing.high_value_tier
         return routing.default_tier
 
-    def serve(self, requests: Sequence[AdRequest]) -> tuple[list[AdResponse], BatchTimings]:
-        """The responses in request order and the batch's stage timings."""
-        timings = BatchTimings()
-        if not requests:
-            return [], timings
+    def rank(self, requests: Sequence[AdRequest], timings: BatchTimings, tier: str | None = None) -> RankedBatch:
+        """Retrieve and rank the candidates of ``requests``, each with its routed tier (or ``tier`` for all)."""
         use_threads(self.params.num_threads)
         torch.set_num_threads(self.params.num_threads)
         started = time.perf_counter()
         frame = self._request_frame(requests)
         histories = {user: self.state.profiles.recent(user) for user in frame["user_id"].unique().tolist()}
         sequences = request_sequences(frame, histories, self.artifacts.category_vocabulary, *self.artifacts.lengths)
-        tiers = [self.tier_of(int(user)) for user in frame["user_id"]]
-        started = timings.timed("profiles", started)
+        tiers = [tier or self.tier_of(int(user)) for user in frame["user_id"]]
+        timings.timed("profiles", started)
 
         candidates = self._retrieve(frame, sequences, timings)
         started = time.perf_counter()
-        retrieved = candidates.groupby("request_id").size()
+        ranked = {}
+        for name in dict.fromkeys(tiers):
+            ids = frame.loc[[t == name for t in tiers], "request_id"].to_numpy()
+            ranked[name] = self._rank(name, frame, sequences, candidates.loc[candidates["request_id"].isin(ids)])
+        timings.timed("ranking", started)
+        return RankedBatch(frame, sequences, candidates, tiers, ranked)
 
+    def serve(self, requests: Sequence[AdRequest]) -> tuple[list[AdResponse], BatchTimings]:
+        """The responses in request order and the batch's stage timings."""
+        timings = BatchTimings()
+        if not requests:
+            return [], timings
+        batch = self.rank(requests, timings)
+        started = time.perf_counter()
+        responses = self.auction(batch)
+        timings.timed("auction", started)
+        return responses, timings
+
+    def auction(self, batch: RankedBatch) -> list[AdResponse]:
+        """Each request's auction over its tier's ranking, in the batch's request order."""
+        retrieved = batch.candidates.groupby("request_id").size()
         responses: dict[int, AdResponse] = {}
-        for tier in dict.fromkeys(tiers):
-            ids = frame.loc[[t == tier for t in tiers], "request_id"].to_numpy()
-            ranked = self._rank(tier, frame, sequences, candidates.loc[candidates["request_id"].isin(ids)])
-            started = timings.timed("ranking", started)
-            for response in self._auction(tier, frame.loc[frame["request_id"].isin(ids)], ranked, retrieved):
+        for tier, ranked in batch.ranked.items():
+            rows = [t == tier for t in batch.tiers]
+            for response in self._auction(tier, batch.frame.loc[rows], ranked, retrieved):
                 responses[response.request_id] = response
-            started = timings.timed("auction", started)
-        return [responses[r.request_id] for r in requests], timings
+        return [responses[int(request_id)] for request_id in batch.frame["request_id"]]
 
     # -- the stages --------------------------------------------------------------------------------
     def _request_frame(self, requests: Sequence[AdRequest]) -> pd.DataFrame:
@@ -203,7 +227,8 @@ class AdEngine:
 
     def _rank(self, tier: str, frame: pd.DataFrame, sequences: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
         artifacts, params = self.artifacts, self.params.tiers[tier]
-        selected = cap_per_request(candidates, params.prerank_keep)
+        keep = params.prerank_keep if params.prerank_keep is not None else artifacts.ranking.max_per_request
+        selected = cap_per_request(candidates, keep)
         rows = frame["request_id"].isin(selected["request_id"]).to_numpy()
         sides = self._sides(frame.loc[rows], sequences, artifacts.ranking.reference_position)
         day_statistics = {

@@ -26,9 +26,10 @@ class TierParams(_StrictModel):
     """One way of scoring a request: the ranking model, and an optional cheaper cut before it."""
 
     model: ModelName  # a ctr_training model, its pCTR through the calibrator ctr_training saved
-    # 0 scores every retrieved candidate; N > 0 scores only the best N by retrieval score (the
-    # two-tower relevance + log bid), a pre-ranking cut whose cost benchmarks/bench_serving.py reports.
-    prerank_keep: NonNegativeInt = 0
+    # None: as the ranking stage (ranking.candidates.max_per_request); 0 scores every retrieved
+    # candidate; N > 0 only the best N by retrieval score (the two-tower relevance + log bid), a
+    # pre-ranking cut whose cost benchmarks/bench_serving.py reports.
+    prerank_keep: NonNegativeInt | None = None
 
 
 class RoutingParams(_StrictModel):

@@ -1,0 +1,363 @@
+"""The ad service's HTTP contract, on the artifacts of one default run of the tiny ``conf/test`` world.
+
+The apps here keep their budget ledger in a temporary file of their own (``serving``), never the run
+project's configured one, which apps built by ``build_app`` on the same project share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import BaseModel
+
+from adrank_pipelines.serving.api import create_app
+from adrank_pipelines.serving.artifacts import MissingArtifactError, load_artifacts
+from adrank_pipelines.serving.engine import AdEngine
+from adrank_pipelines.serving.main import build_app, seed_profiles
+from adrank_pipelines.serving.project import load_project
+from adrank_pipelines.serving.schemas import (
+    MAX_ID,
+    MAX_TIMESTAMP,
+    AuctionRequestBody,
+    AuctionResponseBody,
+    EventsBody,
+    EventsResponseBody,
+)
+from adrank_pipelines.serving.state import OnlineState, open_state
+from tests.integration.conftest import default_run_project  # noqa: F401  (a fixture, found by name)
+
+pytestmark = pytest.mark.integration
+
+ENV = "test"
+STAGES = ("profiles", "query", "retrieval", "ranking", "auction")
+FUZZ = settings(
+    max_examples=150, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)  # fmt: skip
+
+
+# -- helpers shared with test_api_state.py --------------------------------------------------------
+def app_on(project: Path, state: OnlineState, *, seed: bool = True, serving_update: dict[str, Any] | None = None):
+    """The app ``main.build_app`` builds for ``project``, over ``state`` (and ``serving_update``'s settings)."""
+    config = load_project(project, ENV)
+    serving = config.serving.model_copy(update=serving_update or {})
+    seeded = threading.Event()
+
+    def factory() -> AdEngine:
+        artifacts = load_artifacts(config.catalog, config.parameters, serving)
+        if seed and not seeded.is_set():
+            seed_profiles(config, state.profiles)
+            seeded.set()
+        return AdEngine(artifacts, serving, state)
+
+    return create_app(factory, state)
+
+
+@contextlib.contextmanager
+def serving(project: Path, ledger: Path, **kwargs: Any) -> Iterator[TestClient]:
+    """A started app on ``project`` whose embedded ledger is the file ``ledger``; 5xx come back as responses."""
+    state = open_state(load_project(project, ENV).serving.state.model_copy(update={"budget_path": str(ledger)}))
+    with TestClient(app_on(project, state, **kwargs), raise_server_exceptions=False) as client:
+        yield client
+
+
+def engine_of(client: TestClient) -> AdEngine:
+    return client.app.state.runtime.engine  # type: ignore[attr-defined]
+
+
+def table(project: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(project / "data" / "02_intermediate" / f"{name}.parquet")
+
+
+def request_body(row: Any) -> dict[str, Any]:
+    """The body of a logged request (a row of validated_requests)."""
+    return {
+        "request_id": int(row.request_id), "user_id": int(row.user_id), "timestamp": row.event_time.timestamp(),
+        "placement": str(row.placement), "platform": str(row.platform), "n_slots": int(row.n_slots),
+    }  # fmt: skip
+
+
+def last_day_requests(project: Path, n: int) -> list[dict[str, Any]]:
+    """Bodies of the first ``n`` logged requests of the last day (every launched ad is live then)."""
+    requests = table(project, "validated_requests")
+    day = requests["event_time"].max().normalize()
+    return [
+        request_body(row) for row in requests.loc[requests["event_time"].dt.normalize() == day].head(n).itertuples()
+    ]
+
+
+def post_ok(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def error_locs(response: Any) -> list[str]:
+    """The 422's ``detail[*].loc`` after ``body``, dotted: ``events.1.ad_id`` whichever way it is split."""
+    assert response.status_code == 422, (response.status_code, response.text)
+    return [".".join(str(part) for part in error["loc"][1:]) for error in response.json()["detail"]]
+
+
+def check_winners(answer: dict[str, Any], body: dict[str, Any], engine: AdEngine) -> None:
+    """Slots 1..k (k <= n_slots), distinct ads, reserve <= price <= bid, pCTR in (0, 1)."""
+    artifacts, winners = engine.artifacts, answer["winners"]
+    assert answer["request_id"] == body["request_id"]
+    assert [w["slot"] for w in winners] == list(range(1, len(winners) + 1))
+    assert len(winners) <= body.get("n_slots", 1)
+    assert len({w["ad_id"] for w in winners}) == len(winners)
+    bids = dict(zip(artifacts.ad_ids_sorted.tolist(), artifacts.ad_bids.tolist(), strict=True))
+    advertisers = dict(zip(artifacts.ad_ids_sorted.tolist(), artifacts.ad_advertisers.tolist(), strict=True))
+    for winner in winners:
+        assert artifacts.auction.rules.reserve_price - 1e-9 <= winner["price_per_click"] <= bids[winner["ad_id"]] + 1e-9
+        assert 0.0 < winner["pctr"] < 1.0
+        assert winner["advertiser_id"] == advertisers[winner["ad_id"]]
+
+
+# -- fixtures ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def project(default_run_project: Path) -> Path:
+    return default_run_project
+
+
+@pytest.fixture(scope="module")
+def client(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with serving(project, tmp_path_factory.mktemp("api") / "ledger.sqlite") as started:
+        yield started
+
+
+# -- /v1/auction --------------------------------------------------------------------------------------
+def test_auction_answers_winners_in_slot_order_priced_between_reserve_and_bid(client: TestClient, project: Path):
+    engine = engine_of(client)
+    answers = [(body, post_ok(client, "/v1/auction", body)) for body in last_day_requests(project, 16)]
+    for body, answer in answers:
+        check_winners(answer, body, engine)
+        assert answer["debug"] is None
+        assert answer["mechanism"] == engine.params.auction.mechanism
+        assert answer["model"] == engine.params.tiers[answer["tier"]].model
+    assert max(len(answer["winners"]) for _, answer in answers) > 1  # several slots were filled somewhere
+
+
+def test_debug_adds_stage_timings_and_the_retrieved_candidate_count(client: TestClient, project: Path):
+    body = {**last_day_requests(project, 1)[0], "debug": True}
+    debug = post_ok(client, "/v1/auction", body)["debug"]
+    assert set(STAGES) <= debug["stage_ms"].keys()
+    assert all(ms >= 0.0 for ms in debug["stage_ms"].values())
+    assert debug["candidates"] == engine_of(client).artifacts.indexing.top_k
+    assert debug["known_user"] is True and debug["batch_size"] >= 1 and debug["queue_ms"] >= 0.0
+
+
+ABOVE_POSITIONS, MISSING = object(), object()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("placement", "billboard"), ("platform", "fax"), ("n_slots", ABOVE_POSITIONS), ("n_slots", 0),
+        ("user_id", -1), ("user_id", MAX_ID + 1), ("timestamp", MISSING), ("timestamp", -1.0),
+        ("timestamp", MAX_TIMESTAMP * 1000), ("request_id", "twelve"), ("n_slots", [2]), ("debug", {"on": 1}),
+        ("placement", ""), ("country", "x" * 65), ("surprise", 1),
+    ],
+)  # fmt: skip
+def test_a_bad_auction_field_answers_422_naming_it(client: TestClient, project: Path, field: str, value: Any):
+    body = last_day_requests(project, 1)[0]
+    if value is MISSING:
+        del body[field]
+    else:
+        positions = len(engine_of(client).artifacts.auction.rules.position_discounts)
+        body[field] = positions + 1 if value is ABOVE_POSITIONS else value
+    assert field in error_locs(client.post("/v1/auction", json=body))
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"", b"[1, 2]", b'"a string"'])
+def test_a_body_that_is_no_json_object_answers_422(client: TestClient, content: bytes):
+    response = client.post("/v1/auction", content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert all(error["loc"][0] == "body" for error in response.json()["detail"])
+
+
+NON_FINITE_BUG = (
+    "BUG: a non-finite JSON number (NaN, Infinity, 1e999) in any field fails validation and FastAPI's 422 handler "
+    "then cannot serialise the error's `input` (Starlette's JSONResponse uses allow_nan=False): ValueError, 500"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=NON_FINITE_BUG)
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+@pytest.mark.parametrize(("path", "field"), [("/v1/auction", "timestamp"), ("/v1/events", "events.0.price_per_click")])
+def test_a_non_finite_number_answers_422(client: TestClient, project: Path, number: str, path: str, field: str):
+    request = last_day_requests(project, 1)[0]
+    if path == "/v1/auction":
+        body = {**request, "timestamp": "@"}
+    else:
+        event = {"kind": "click", "user_id": request["user_id"], "timestamp": request["timestamp"]}
+        body = {
+            "events": [{**event, "ad_id": int(engine_of(client).artifacts.ad_ids_sorted[0]), "price_per_click": "@"}]
+        }
+    content = json.dumps(body).replace('"@"', number)
+    assert field in error_locs(client.post(path, content=content, headers={"content-type": "application/json"}))
+
+
+def test_an_unknown_user_takes_the_cold_path_with_the_body_country(client: TestClient, project: Path):
+    engine = engine_of(client)
+    unknown = int(table(project, "validated_users")["user_id"].max()) + 1000
+    body = {**last_day_requests(project, 1)[0], "user_id": unknown, "debug": True}
+    countries = [*engine.artifacts.recipe.vocabularies["country"].values, "ZZ", None]  # noqa: PD011
+    answers = {country: post_ok(client, "/v1/auction", {**body, "country": country}) for country in countries}
+    for answer in answers.values():
+        assert answer["debug"]["known_user"] is False
+        assert answer["tier"] == engine.params.routing.default_tier
+        assert answer["winners"]
+        check_winners(answer, body, engine)
+
+    def scores(answer: dict[str, Any]) -> tuple[tuple[int, float], ...]:
+        return tuple((w["ad_id"], round(w["pctr"], 9)) for w in answer["winners"])
+
+    # The body's country is the cold user's country: it changes the ranking, and the same one answers the same.
+    assert len({scores(answers[country]) for country in countries}) > 1
+    assert scores(post_ok(client, "/v1/auction", {**body, "country": countries[0]})) == scores(answers[countries[0]])
+
+
+# -- fuzzing -----------------------------------------------------------------------------------------
+# Finite numbers only: non-finite ones are the known 500 of test_a_non_finite_number_answers_422.
+JUNK = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=80),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+) | st.sampled_from([-1, 0, MAX_ID, MAX_ID + 1, 2**64, -(2**63), 10**40, 1e308, -0.0, "", "1"])
+
+
+@st.composite
+def mutated(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
+    """A valid body of ``fields``, then up to 3 mutations: a field dropped, set to junk, or an unknown one added."""
+    body = {name: draw(strategy) for name, strategy in fields.items()}
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from([*fields, "unexpected"]))
+        if draw(st.booleans()):
+            body.pop(name, None)
+        else:
+            body[name] = draw(JUNK)
+    return body
+
+
+def check_answer(response: Any, model: type[BaseModel]) -> dict[str, Any]:
+    assert response.status_code in (200, 422), (response.status_code, response.text[:2000])
+    answer = response.json()
+    if response.status_code == 200:
+        model.model_validate(answer)
+    else:
+        assert all(error["loc"][0] == "body" for error in answer["detail"])
+    return answer
+
+
+@pytest.fixture(scope="module")
+def world(client: TestClient, project: Path) -> dict[str, list[Any]]:
+    artifacts = engine_of(client).artifacts
+    requests = last_day_requests(project, 200)
+    return {
+        "users": table(project, "validated_users")["user_id"].tolist(),
+        "ads": artifacts.ad_ids_sorted.tolist(),
+        "categories": sorted(set(artifacts.ad_categories.tolist())),
+        "timestamps": [request["timestamp"] for request in requests],
+        "positions": len(artifacts.auction.rules.position_discounts),
+        **{key: list(artifacts.recipe.vocabularies[key].values) for key in ("placement", "platform", "country")},
+    }
+
+
+def ids(known: list[int]) -> st.SearchStrategy[int]:
+    return st.sampled_from(known) | st.integers(0, MAX_ID)
+
+
+def times(world: dict[str, Any]) -> st.SearchStrategy[float]:
+    return st.sampled_from(world["timestamps"]) | st.floats(0, MAX_TIMESTAMP)
+
+
+def auction_fields(world: dict[str, Any]) -> dict[str, st.SearchStrategy[Any]]:
+    return {
+        "request_id": st.integers(0, MAX_ID), "user_id": ids(world["users"]), "timestamp": times(world),
+        "placement": st.sampled_from(world["placement"]), "platform": st.sampled_from(world["platform"]),
+        "country": st.none() | st.sampled_from(world["country"]) | st.text(max_size=64),
+        "n_slots": st.integers(1, world["positions"]), "debug": st.booleans(),
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def events_client(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """An app of its own: fuzzed clicks spend budgets and fuzzed events fill profiles."""
+    with serving(project, tmp_path_factory.mktemp("events") / "ledger.sqlite") as started:
+        yield started
+
+
+def parsed(model: type[BaseModel], body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` as the service read it (lax coercions included)."""
+    return model.model_validate_json(json.dumps(body)).model_dump()
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_auction_bodies_answer_200_or_422(client: TestClient, world: dict[str, Any], data: st.DataObject):
+    body = data.draw(mutated(auction_fields(world)))
+    answer = check_answer(client.post("/v1/auction", json=body), AuctionResponseBody)
+    if "winners" in answer:
+        check_winners(answer, parsed(AuctionRequestBody, body), engine_of(client))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_event_bodies_answer_200_or_422(
+    events_client: TestClient, project: Path, world: dict[str, Any], data: st.DataObject
+):
+    event = mutated({
+        "kind": st.sampled_from(["impression", "click", "conversion", "view"]), "user_id": ids(world["users"]),
+        "timestamp": times(world), "ad_id": ids(world["ads"]),
+        "category": st.none() | st.sampled_from(world["categories"]) | st.text(max_size=64),
+        "price_per_click": st.none() | st.floats(0, 1e6),
+    })  # fmt: skip
+    body = data.draw(mutated({"events": st.lists(event, min_size=1, max_size=4)}))
+    answer = check_answer(events_client.post("/v1/events", json=body), EventsResponseBody)
+    if "recorded" in answer:  # what was recorded must not break the next auction of those users
+        request = {**last_day_requests(project, 1)[0], "debug": True}
+        for user in {event["user_id"] for event in parsed(EventsBody, body)["events"]}:
+            check_winners(
+                post_ok(events_client, "/v1/auction", {**request, "user_id": user}), request, engine_of(events_client)
+            )
+
+
+# -- health, readiness, metrics, start-up ------------------------------------------------------------
+def test_health_readiness_and_prometheus_metrics(client: TestClient, project: Path):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+    post_ok(client, "/v1/auction", last_day_requests(project, 1)[0])
+    response = client.get("/metrics")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
+    assert "adrank_requests_total" in response.text and "adrank_stage_seconds_bucket" in response.text
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    }
+    assert samples[("adrank_requests_total", (("endpoint", "/v1/auction"), ("status", "200")))] >= 1
+    for stage in STAGES:
+        assert samples[("adrank_stage_seconds_count", (("stage", stage),))] >= 1
+
+
+def test_a_missing_artifact_fails_start_up_naming_the_entry_and_its_pipeline(project: Path, tmp_path: Path):
+    copy = tmp_path / "project"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns("budget_ledger.sqlite*"))
+    (copy / "data" / "05_model_input" / "statistics_snapshots.pkl").unlink()
+    app = build_app(copy, ENV)
+    with pytest.raises(MissingArtifactError) as error, TestClient(app):
+        pass
+    assert "'statistics_snapshots'" in str(error.value) and "--pipeline features" in str(error.value)
