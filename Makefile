@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint viz benchmark clean
+.PHONY: setup run serve test lint viz benchmark clean
 
 setup: $(STAMP)
 
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml requirements-lock.txt
 
 run: setup
 	$(BIN)/kedro run
+
+# The online ad service over the artifacts `make run` wrote (http://127.0.0.1:8000/docs).
+serve: setup
+	$(BIN)/kedro serve
 
 # ruff (lint + format), mypy (strict on the domain packages) and the import-layering contracts;
 # rule choices in docs/adr/0012-lint-format-and-type-checks.md.

@@ -1,9 +1,10 @@
-"""The building blocks of the ad-serving service that need no Kedro: its online state and its batching.
+"""The online ad service: one request in, retrieval -> features -> scoring -> ranking -> auction out.
 
-Two stores, each with an embedded implementation (no server) and a Redis implementation, chosen by
-``serving.state.backend`` (``OnlineStateParams``): the budget ledger (``budget_ledger.py``: per
-advertiser spend, charged atomically against its daily budget) and the user profile store
-(``user_profiles.py``: each user's most recent events and impression / click counters).
-``state.open_state`` opens both. ``batching.py`` scores requests that arrive together in one call
-(``BatchingParams``: ``max_batch_size``, ``max_wait_ms``). Modules are imported directly (``adrank_pipelines.serving.<module>``).
+``main.py`` builds the FastAPI app (``api.py``) for a project and environment: ``project.py`` reads
+the catalog and settings (the only module that imports Kedro), ``artifacts.py`` loads what the
+request path needs, ``engine.py`` is the request path over the batch pipelines' own functions,
+``history.py`` turns user profiles into behaviour sequences, ``pacing.py`` steps the budget pacing
+online. The online state (``state.py``: ``budget_ledger.py``, ``user_profiles.py``) is embedded or
+in Redis; ``batching.py`` scores requests that arrive together in one call. Modules are imported
+directly (``adrank_pipelines.serving.<module>``).
 """
