@@ -111,14 +111,21 @@ cli.add_command(run)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="One log line per HTTP request (costs CPU on the request path; /metrics counts requests either way).",
+)
+@click.option(
     "--seed-profiles",
     is_flag=True,
     help="With the redis backend: record the known users' logged history in Redis before the workers start.",
 )
-def serve(env: str | None, host: str, port: int, workers: int, seed_profiles: bool) -> None:
+def serve(env: str | None, host: str, port: int, workers: int, access_log: bool, seed_profiles: bool) -> None:
     """Start the online ad service (FastAPI on uvicorn) over the artifacts of ENV."""
     import uvicorn
 
+    from adrank_pipelines.serving.logs import uvicorn_log_config
     from adrank_pipelines.serving.main import ENV_ENV, PROJECT_PATH_ENV, prepare_workers
 
     project_path = os.getcwd()
@@ -137,6 +144,7 @@ def serve(env: str | None, host: str, port: int, workers: int, seed_profiles: bo
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=uvicorn_log_config(),
+        access_log=access_log,
         timeout_graceful_shutdown=30,
     )

@@ -135,7 +135,8 @@ def _typed(model: type[ModelT], parameters: Mapping[str, Any], dotted_key: str) 
 
 def served_models(params: ServingParams, model_blocks: Mapping[str, Any]) -> list[str]:
     """The tier models and the pCVR model, with every model they read (``model_blocks``: ``ctr_models``)."""
-    named = [tier.model for tier in params.tiers.values()] + [params.pcvr_model]
+    named = [tier.model for tier in params.tiers.values()]
+    named += [tier.pcvr_model or params.pcvr_model for tier in params.tiers.values()]
     return scoring_closure(list(dict.fromkeys(named)), model_blocks)
 
 
@@ -174,7 +175,7 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
     # Sequences come with each batch (CandidateScorer.with_sequences); an empty table stands in until then.
     side = SideTables(sequences=pd.DataFrame({"request_id": np.zeros(0, dtype=np.int64)}), ad_features=ad_features)
     scorers = {
-        name: CandidateScorer([tier.model], params.pcvr_model, trained, calibrators, side, text)
+        name: CandidateScorer([tier.model], tier.pcvr_model or params.pcvr_model, trained, calibrators, side, text)
         for name, tier in params.tiers.items()
     }
     ad_side_table = ad_side(ads, advertisers, ad_features)

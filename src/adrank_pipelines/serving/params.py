@@ -30,6 +30,8 @@ class TierParams(_StrictModel):
     # candidate; N > 0 only the best N by retrieval score (the two-tower relevance + log bid), a
     # pre-ranking cut whose cost benchmarks/bench_serving.py reports.
     prerank_keep: NonNegativeInt | None = None
+    # The model whose P(conversion | click) this tier's objective reads; None: serving.pcvr_model.
+    pcvr_model: ModelName | None = None
 
 
 class RoutingParams(_StrictModel):
@@ -57,7 +59,7 @@ class ServingParams(_StrictModel):
 
     tiers: dict[ModelName, TierParams] = Field(min_length=1)
     routing: RoutingParams
-    pcvr_model: ModelName  # the model whose P(conversion | click) every tier's objective reads
+    pcvr_model: ModelName  # the model whose P(conversion | click) a tier's objective reads, unless it names its own
     auction: AuctionServingParams = AuctionServingParams()
     state: OnlineStateParams = OnlineStateParams()
     batching: BatchingParams = BatchingParams()
