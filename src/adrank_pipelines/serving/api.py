@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +22,9 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from adrank_pipelines.serving.batching import DynamicBatcher
@@ -74,11 +78,23 @@ class ServiceRuntime:
         engine = self.engine  # one engine per batch, even if a reload swaps it meanwhile
         assert engine is not None
         started = time.perf_counter()
-        responses, timings = engine.serve([item.request for item in items])
+        # The engine keys its tables by request id; clients' ids need not be unique within a batch,
+        # so each request goes in under its position and comes back with its own id.
+        positioned = [dataclasses.replace(item.request, request_id=row) for row, item in enumerate(items)]
+        responses, timings = engine.serve(positioned)
         for stage, seconds in timings.seconds.items():
             self.metrics.stage.labels(stage).observe(seconds)
         self.metrics.batch_size.observe(len(items))
-        return [_Scored(r, timings, len(items), i.queued_at, started) for r, i in zip(responses, items, strict=True)]
+        return [
+            _Scored(
+                dataclasses.replace(response, request_id=item.request.request_id),
+                timings,
+                len(items),
+                item.queued_at,
+                started,
+            )
+            for response, item in zip(responses, items, strict=True)
+        ]
 
     async def load(self) -> None:
         engine = await asyncio.to_thread(self.factory)
@@ -98,6 +114,23 @@ class ServiceRuntime:
         if self.batcher is not None:
             await self.batcher.stop()
         self.state.close()
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float written as a string: JSON has no NaN or infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    """422 naming each field at fault; the offending input is echoed JSON-safe (a NaN sent is shown as "nan")."""
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(status_code=422, content={"detail": _json_safe(jsonable_encoder(error.errors()))})
 
 
 def _invalid(field: str, message: str, value: Any) -> RequestValidationError:
@@ -188,6 +221,7 @@ def create_app(factory: EngineFactory, state: OnlineState) -> FastAPI:
 
     app = FastAPI(title="adrank ad service", version="1", lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_exception_handler(RequestValidationError, _validation_error)
 
     @app.middleware("http")
     async def count(request: Request, call_next: Callable[[Request], Any]) -> Response:
@@ -228,8 +262,9 @@ def create_app(factory: EngineFactory, state: OnlineState) -> FastAPI:
         runtime.metrics.tier.labels(scored.response.tier).inc()
         return _response_body(scored, body)
 
+    # Not async: recording touches the ledger (SQLite or Redis), so it runs in the thread pool, never on the loop.
     @app.post("/v1/events", response_model=EventsResponseBody)
-    async def events(body: EventsBody) -> EventsResponseBody:
+    def events(body: EventsBody) -> EventsResponseBody:
         engine = ready_engine()
         answer = _events(engine, body)
         for event in body.events:
