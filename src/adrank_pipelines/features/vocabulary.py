@@ -7,6 +7,8 @@ descending then by value, so refitting on the same data always gives the same in
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,9 +32,15 @@ class Vocabulary:
         """Rows the embedding table needs: padding + OOV + known values."""
         return len(self.values) + FIRST_KNOWN_INDEX
 
+    @functools.cached_property
+    def _index(self) -> pd.Index:
+        # Built once per vocabulary: hashing 200k ad ids costs more than encoding a request's candidates.
+        index: pd.Index = pd.Index(self.values)
+        return index
+
     def encode(self, column: pd.Series) -> np.ndarray:
         """Indices (int32) of ``column``'s values; unknown and missing values map to ``OOV_INDEX``."""
-        positions = pd.Index(self.values).get_indexer(column)
+        positions = self._index.get_indexer(pd.Index(column))
         return np.where(positions >= 0, positions + FIRST_KNOWN_INDEX, OOV_INDEX).astype(np.int32)
 
 

@@ -131,12 +131,16 @@ class AdEngine:
         tiers = [tier or self.tier_of(int(user)) for user in frame["user_id"]]
         timings.timed("profiles", started)
 
-        candidates = self._retrieve(frame, sequences, timings)
+        # One request side per slot the batch is featurised for (the query's and the candidates' slots).
+        positions = {self.artifacts.indexing.query_position, self.artifacts.ranking.reference_position}
+        sides = {position: self._sides(frame, sequences, position) for position in positions}
+        candidates = self._retrieve(sides[self.artifacts.indexing.query_position], timings)
         started = time.perf_counter()
         ranked = {}
         for name in dict.fromkeys(tiers):
             ids = frame.loc[[t == name for t in tiers], "request_id"].to_numpy()
-            ranked[name] = self._rank(name, frame, sequences, candidates.loc[candidates["request_id"].isin(ids)])
+            tier_candidates = candidates.loc[candidates["request_id"].isin(ids)]
+            ranked[name] = self._rank(name, sides[self.artifacts.ranking.reference_position], tier_candidates)
         timings.timed("ranking", started)
         return RankedBatch(frame, sequences, candidates, tiers, ranked)
 
@@ -194,16 +198,15 @@ class AdEngine:
         side = request_side(frame, self._users(frame), position)
         return CandidateSides(requests=side, ads=self.artifacts.ad_side, sequences=sequences)
 
-    def _retrieve(self, frame: pd.DataFrame, sequences: pd.DataFrame, timings: BatchTimings) -> pd.DataFrame:
+    def _retrieve(self, sides: CandidateSides, timings: BatchTimings) -> pd.DataFrame:
         artifacts, indexing = self.artifacts, self.artifacts.indexing
         started = time.perf_counter()
-        sides = self._sides(frame, sequences, indexing.query_position)
         statistics = artifacts.snapshot_lookup.for_requests(sides.requests)
-        queries = query_features(sides, np.arange(len(frame)), artifacts.recipe, statistics)
+        queries = query_features(sides, np.arange(len(sides.requests)), artifacts.recipe, statistics)
         vectors = user_tower_vectors(
             artifacts.retrieval_model.model,
             queries,
-            sequences,
+            sides.sequences,
             artifacts.ad_features,
             artifacts.retrieval_text,
             indexing.query_batch_size,
@@ -213,7 +216,7 @@ class AdEngine:
         eligibility = with_remaining_budget(artifacts.eligibility, self.pacing.remaining_budgets(), indexing.budget)
         candidates = retrieve_candidates(
             artifacts.index,
-            frame["request_id"].to_numpy(),
+            sides.requests["request_id"].to_numpy(),
             indexed_query_vectors(vectors, indexing.metric, indexing.bid_weight),
             contexts,
             eligibility,
@@ -225,12 +228,11 @@ class AdEngine:
         timings.timed("retrieval", started)
         return candidates
 
-    def _rank(self, tier: str, frame: pd.DataFrame, sequences: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    def _rank(self, tier: str, sides: CandidateSides, candidates: pd.DataFrame) -> pd.DataFrame:
+        """The tier's ranking of ``candidates``; ``sides`` holds every request of the batch."""
         artifacts, params = self.artifacts, self.params.tiers[tier]
         keep = params.prerank_keep if params.prerank_keep is not None else artifacts.ranking.max_per_request
         selected = cap_per_request(candidates, keep)
-        rows = frame["request_id"].isin(selected["request_id"]).to_numpy()
-        sides = self._sides(frame.loc[rows], sequences, artifacts.ranking.reference_position)
         day_statistics = {
             int(day): artifacts.snapshot_lookup.for_requests(sides.requests) for day in np.unique(sides.requests["day"])
         }
@@ -239,9 +241,9 @@ class AdEngine:
             sides,
             day_statistics,
             artifacts.recipe,
-            artifacts.scorers[tier].with_sequences(sequences),
+            artifacts.scorers[tier].with_sequences(sides.sequences),
             artifacts.objective,
-            requests_per_batch=max(len(frame), 1),
+            requests_per_batch=max(len(sides.requests), 1),
             keep_per_request=self.params.auction.candidates,
         )
         return outcome.ranked
