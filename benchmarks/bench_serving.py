@@ -10,7 +10,8 @@ Serves a project whose `kedro run` has finished (its evaluation-day requests, ar
 Each configuration is served by `kedro serve` in a throw-away environment (a copy of the served one with its
 serving settings overridden; benchmarks/serving_servers.py), pinned to core 0, with a fresh budget ledger;
 the generator (benchmarks/open_loop.py) pins itself to core 1. After readiness and a sequential warm-up,
-the ladder of offered rates runs up to the first rate that misses p99 <= 50 ms or errs (find_max_rate).
+the ladder of offered rates runs up to the first rate that misses p99 <= --saturation-p99-ms or errs; the
+SLA rate is the highest rate of the unbroken run, from the lowest, that meets p99 <= 50 ms with no error.
 
 1. Tiers: `lightgbm` and `transformer` alone, and `tiered` (the served environment's routing: lightgbm by
    default, transformer for high-value users); per tier the ladder, its largest sustained rate, the mean
@@ -62,6 +63,7 @@ TIER_ROUTING = {
     "transformer": {"default_tier": "transformer", "high_value_tier": None},
     "tiered": {},  # the served environment's own routing
 }
+STAGE_ORDER = ("profiles", "query", "retrieval", "ranking", "auction")  # the request path's, as the engine times it
 Bodies = Callable[[int], Mapping[str, Any]]
 
 
@@ -173,11 +175,20 @@ class Runner:
         return result
 
     def ladder(self) -> dict[str, Any]:
-        best = find_max_rate(self.measure, self.args.rates, self.args.p99_limit_ms)
+        # Up to saturation (the looser limit), so the curve shows where the service stops keeping up;
+        # the SLA rate is the last rate of the run of rates, from the lowest, that met the SLA.
+        keeps_up = find_max_rate(self.measure, self.args.rates, self.args.saturation_p99_ms)
+        best = None
+        for rate in sorted(self.results):
+            result = self.results[rate]
+            if not (result.p99_ms <= self.args.p99_limit_ms and result.error_rate == 0):
+                break
+            best = rate
         at = best if best is not None else min(self.results)  # none passed: the lowest rate's figures
         shown = self.results[at]
         return {
             "max_rps_p99_50ms": best,
+            f"max_rps_p99_{self.args.saturation_p99_ms:g}ms": keeps_up,
             "figures_at_rate": at,
             "p50_ms": _ms(shown.p50_ms),
             "p99_ms": _ms(shown.p99_ms),
@@ -236,7 +247,15 @@ def redis_part(args: argparse.Namespace, tmp: Path, bodies: Bodies, tiered: dict
             args, tmp, bodies, "redis", {"state": state("w1")}, rate=rate, also_pid=store.pid, seed_profiles=True
         )
         two = run_configuration(
-            args, tmp, bodies, "workers2", {"state": state("w2")}, seed_profiles=True, workers=2, cores=(0, 1)
+            args,
+            tmp,
+            bodies,
+            "workers2",
+            {"state": state("w2")},
+            also_pid=store.pid,
+            seed_profiles=True,
+            workers=2,
+            cores=(0, 1),
         )
     ladder2 = two.pop("ladder")
     sent2 = sum(entry["sent"] for entry in ladder2)
@@ -244,6 +263,9 @@ def redis_part(args: argparse.Namespace, tmp: Path, bodies: Bodies, tiered: dict
     redis_ms, embedded_ms = one["server_cpu_ms_per_request"], embedded["server_cpu_ms_per_request"]
     return {
         "redis_rate_per_s": rate,
+        "redis_note": "Server CPU per answered request (utime + stime of the server's process tree) over the run at "
+        "this rate; the embedded figure is the tiered ladder's run at the same rate. Redis's own CPU apart. "
+        "Two workers: taskset 0,1 for the server, the generator pinned to core 1 as well (it shares their cores).",
         "redis_run": one,
         "embedded_cpu_ms_per_request": embedded_ms,
         "redis_cpu_ms_per_request": redis_ms,
@@ -264,7 +286,8 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def _markdown(result: dict[str, Any]) -> str:
     start, end = result["machine_start"], result["machine_end"]
-    stages = sorted({stage for tier in result["tiers"].values() for stage in tier.get("stages_ms", {})})
+    seen = {stage for tier in result["tiers"].values() for stage in tier.get("stages_ms", {})}
+    stages = [stage for stage in STAGE_ORDER if stage in seen] + sorted(seen - set(STAGE_ORDER))
     lines = [
         "# Online ad service under open-loop load",
         "",
@@ -316,6 +339,9 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[25, 50, 100, 150, 200, 300, 400])
     parser.add_argument("--max-requests", type=int, default=20_000, help="at most this many requests per rate")
     parser.add_argument("--p99-limit-ms", type=float, default=50.0)
+    parser.add_argument(
+        "--saturation-p99-ms", type=float, default=250.0, help="the ladder runs up to the first rate missing this p99"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "serving.json", help="JSON; the .md goes beside it")
     parser.add_argument("--redis-server", type=Path, default=Path("/usr/bin/redis-server"))
     parser.add_argument("--prerank-keep", type=int, default=100)
