@@ -10,7 +10,8 @@ import pandas as pd
 
 from adrank_pipelines.serving.artifacts import load_artifacts
 from adrank_pipelines.serving.engine import AdEngine, AdRequest, BatchTimings, RankedBatch
-from adrank_pipelines.serving.history import epoch_seconds, logged_histories
+from adrank_pipelines.serving.history import epoch_seconds
+from adrank_pipelines.serving.main import seed_profiles
 from adrank_pipelines.serving.params import ServingParams
 from adrank_pipelines.serving.project import load_project
 from adrank_pipelines.serving.state import OnlineState, open_state
@@ -27,18 +28,8 @@ def replay_engine(project: Path, ledger: Path, pcvr_reference: float) -> AdEngin
     state: OnlineState = open_state(
         OnlineStateParams(backend="embedded", budget_path=str(ledger), max_events=params.state.max_events)
     )
+    seed_profiles(config, state.profiles)
     artifacts = load_artifacts(config.catalog, config.parameters, params)
-    sequences = artifacts.lengths
-    histories = logged_histories(
-        config.catalog.load("impressions_enriched"),
-        config.catalog.load("validated_user_events"),
-        artifacts.snapshot.as_of,
-        sequences[0],
-        sequences[2],
-    )
-    for user, events in histories.items():
-        for event in events:
-            state.profiles.record(user, event)
     return AdEngine(artifacts, params, state)
 
 

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 
 from adrank_pipelines.serving.state import OnlineState, open_state
 from adrank_pipelines.serving.state_params import OnlineStateParams
+from tests.integration.conftest import default_run_project  # noqa: F401  (a fixture, found by name)
+from tests.serving.service import serving
 
 REDIS_URL_VARIABLE = "ADRANK_TEST_REDIS_URL"
 
@@ -59,3 +62,16 @@ def open_test_state(state_params: OnlineStateParams) -> Iterator[Callable[[], On
     yield _open
     for state in opened:
         state.close()
+
+
+# -- the service over one default run of conf/test (tests/integration's session fixture) -------------
+@pytest.fixture(scope="module")
+def project(default_run_project: Path) -> Path:
+    return default_run_project
+
+
+@pytest.fixture(scope="module")
+def client(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A started app on the run's artifacts, with a budget ledger of its own."""
+    with serving(project, tmp_path_factory.mktemp("service") / "ledger.sqlite") as started:
+        yield started

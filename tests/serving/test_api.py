@@ -1,20 +1,16 @@
 """The ad service's HTTP contract, on the artifacts of one default run of the tiny ``conf/test`` world.
 
-The apps here keep their budget ledger in a temporary file of their own (``serving``), never the run
-project's configured one, which apps built by ``build_app`` on the same project share.
+The apps keep their budget ledger in a temporary file of their own (``tests/serving/service.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
@@ -23,105 +19,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
 from adrank_pipelines.serving import schemas
-from adrank_pipelines.serving.api import create_app
-from adrank_pipelines.serving.artifacts import MissingArtifactError, load_artifacts
-from adrank_pipelines.serving.engine import AdEngine
-from adrank_pipelines.serving.main import build_app, seed_profiles
-from adrank_pipelines.serving.project import load_project
-from adrank_pipelines.serving.state import OnlineState, open_state
-from tests.integration.conftest import default_run_project  # noqa: F401  (a fixture, found by name)
+from adrank_pipelines.serving.artifacts import MissingArtifactError
+from adrank_pipelines.serving.engine import STAGES
+from adrank_pipelines.serving.main import build_app
+from tests.serving.service import ENV, check_winners, engine_of, error_locs, last_day_requests, post_ok, serving, table
 
 pytestmark = pytest.mark.integration
 
-ENV = "test"
-STAGES = ("profiles", "query", "retrieval", "ranking", "auction")
 FUZZ = settings(
     max_examples=150, deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )  # fmt: skip
-
-
-# -- helpers shared with test_api_state.py --------------------------------------------------------
-def app_on(project: Path, state: OnlineState, *, seed: bool = True, serving_update: dict[str, Any] | None = None):
-    """The app ``main.build_app`` builds for ``project``, over ``state`` (and ``serving_update``'s settings)."""
-    config = load_project(project, ENV)
-    serving = config.serving.model_copy(update=serving_update or {})
-    seeded = threading.Event()
-
-    def factory() -> AdEngine:
-        artifacts = load_artifacts(config.catalog, config.parameters, serving)
-        if seed and not seeded.is_set():
-            seed_profiles(config, state.profiles)
-            seeded.set()
-        return AdEngine(artifacts, serving, state)
-
-    return create_app(factory, state)
-
-
-@contextlib.contextmanager
-def serving(project: Path, ledger: Path, **kwargs: Any) -> Iterator[TestClient]:
-    """A started app on ``project`` whose embedded ledger is the file ``ledger``; 5xx come back as responses."""
-    state = open_state(load_project(project, ENV).serving.state.model_copy(update={"budget_path": str(ledger)}))
-    with TestClient(app_on(project, state, **kwargs), raise_server_exceptions=False) as client:
-        yield client
-
-
-def engine_of(client: TestClient) -> AdEngine:
-    return client.app.state.runtime.engine  # type: ignore[attr-defined]
-
-
-def table(project: Path, name: str) -> pd.DataFrame:
-    return pd.read_parquet(project / "data" / "02_intermediate" / f"{name}.parquet")
-
-
-def last_day_requests(project: Path, n: int) -> list[dict[str, Any]]:
-    """Bodies of the first ``n`` logged requests of the last day (every launched ad is live then)."""
-    requests = table(project, "validated_requests")
-    rows = requests.loc[requests["event_time"].dt.normalize() == requests["event_time"].max().normalize()].head(n)
-    return [
-        {"request_id": int(row.request_id), "user_id": int(row.user_id), "timestamp": row.event_time.timestamp(),
-         "placement": str(row.placement), "platform": str(row.platform), "n_slots": int(row.n_slots)}
-        for row in rows.itertuples()
-    ]  # fmt: skip
-
-
-def post_ok(client: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
-    response = client.post(path, json=body)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def error_locs(response: Any) -> list[str]:
-    """The 422's ``detail[*].loc`` after ``body``, dotted: ``events.1.ad_id`` whichever way it is split."""
-    assert response.status_code == 422, (response.status_code, response.text)
-    return [".".join(str(part) for part in error["loc"][1:]) for error in response.json()["detail"]]
-
-
-def check_winners(answer: dict[str, Any], body: dict[str, Any], engine: AdEngine) -> None:
-    """Slots 1..k (k <= n_slots), distinct ads, reserve <= price <= bid, pCTR in (0, 1)."""
-    artifacts, winners = engine.artifacts, answer["winners"]
-    assert answer["request_id"] == body["request_id"]
-    assert [w["slot"] for w in winners] == list(range(1, len(winners) + 1))
-    assert len(winners) <= body.get("n_slots", 1)
-    assert len({w["ad_id"] for w in winners}) == len(winners)
-    bids = dict(zip(artifacts.ad_ids_sorted.tolist(), artifacts.ad_bids.tolist(), strict=True))
-    advertisers = dict(zip(artifacts.ad_ids_sorted.tolist(), artifacts.ad_advertisers.tolist(), strict=True))
-    for winner in winners:
-        assert artifacts.auction.rules.reserve_price - 1e-9 <= winner["price_per_click"] <= bids[winner["ad_id"]] + 1e-9
-        assert 0.0 < winner["pctr"] < 1.0
-        assert winner["advertiser_id"] == advertisers[winner["ad_id"]]
-
-
-# -- fixtures ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def project(default_run_project: Path) -> Path:
-    return default_run_project
-
-
-@pytest.fixture(scope="module")
-def client(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with serving(project, tmp_path_factory.mktemp("api") / "ledger.sqlite") as started:
-        yield started
 
 
 # -- /v1/auction --------------------------------------------------------------------------------------
@@ -191,7 +99,7 @@ def test_an_unknown_user_takes_the_cold_path_with_the_body_country(client: TestC
     engine = engine_of(client)
     unknown = int(table(project, "validated_users")["user_id"].max()) + 1000
     body = {**last_day_requests(project, 1)[0], "user_id": unknown, "debug": True}
-    countries = [*engine.artifacts.recipe.vocabularies["country"].values, "ZZ", None]  # noqa: PD011
+    countries = [*engine.artifacts.recipe.vocabularies["country"].values, "ZZ", None]
     answers = {country: post_ok(client, "/v1/auction", {**body, "country": country}) for country in countries}
     for answer in answers.values():
         assert answer["debug"]["known_user"] is False and answer["tier"] == engine.params.routing.default_tier

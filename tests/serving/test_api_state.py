@@ -24,22 +24,10 @@ from adrank_pipelines.serving.main import build_app
 from adrank_pipelines.serving.schemas import MAX_ID
 from adrank_pipelines.serving.state import open_state
 from adrank_pipelines.serving.state_params import OnlineStateParams
-from tests.integration.conftest import default_run_project  # noqa: F401  (a fixture, found by name)
 from tests.serving.conftest import REDIS_URL_VARIABLE, _delete_keys
-from tests.serving.test_api import ENV, app_on, engine_of, last_day_requests, post_ok, serving
+from tests.serving.service import ENV, app_on, engine_of, last_day_requests, post_ok, serving
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def project(default_run_project: Path) -> Path:
-    return default_run_project
-
-
-@pytest.fixture(scope="module")
-def client(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with serving(project, tmp_path_factory.mktemp("state") / "ledger.sqlite") as started:
-        yield started
 
 
 AT = 1_767_830_400.0  # an epoch second of the tiny world's days (2026-01-08)

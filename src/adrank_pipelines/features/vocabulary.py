@@ -8,7 +8,6 @@ descending then by value, so refitting on the same data always gives the same in
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any

@@ -166,6 +166,8 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
 
     models = served_models(params, parameters.get("ctr_models", {}))
     trained = {name: load_entry(catalog, f"{name}.trained_model") for name in models}
+    for model in trained.values():
+        zoo_model(model.zoo).limit_threads(model.model, params.num_threads)
     text = {
         name: load_entry(catalog, f"{name}.ad_text_embeddings")
         for name in {*models, retrieval}

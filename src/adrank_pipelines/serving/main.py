@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -68,21 +69,29 @@ def prepare_workers(project_path: str | Path, env: str | None, workers: int, see
         return seed_profiles(project, state.profiles)
 
 
-def build_app(project_path: Path, env: str | None) -> FastAPI:
-    project = load_project(project_path, env)
-    state = _open_state(project, project_path)
+def engine_factory(
+    load: Callable[[], ProjectConfig], state: OnlineState, seed: bool | None = None
+) -> Callable[[], AdEngine]:
+    """What the app calls at start-up and on each reload: the project's configuration read again (``load``),
+    its artifacts loaded, an engine over the shared ``state``. The first call seeds the embedded profile
+    store from the logged history (``seed`` None: as ``serving.seed_profiles_from_history`` says)."""
     first_load = threading.Event()
 
     def factory() -> AdEngine:
-        current = project if not first_load.is_set() else load_project(project_path, env)
-        artifacts = load_artifacts(current.catalog, current.parameters, current.serving)
-        seeds = current.serving.seed_profiles_from_history and current.serving.state.backend == "embedded"
-        if seeds and not first_load.is_set():
-            logger.info("profiles seeded for %d users", seed_profiles(current, state.profiles))
+        project = load()
+        artifacts = load_artifacts(project.catalog, project.parameters, project.serving)
+        seeds = project.serving.seed_profiles_from_history if seed is None else seed
+        if seeds and project.serving.state.backend == "embedded" and not first_load.is_set():
+            logger.info("profiles seeded for %d users", seed_profiles(project, state.profiles))
         first_load.set()
-        return AdEngine(artifacts, current.serving, state)
+        return AdEngine(artifacts, project.serving, state)
 
-    return create_app(factory, state)
+    return factory
+
+
+def build_app(project_path: Path, env: str | None) -> FastAPI:
+    state = _open_state(load_project(project_path, env), project_path)
+    return create_app(engine_factory(lambda: load_project(project_path, env), state), state)
 
 
 def app_from_environment() -> FastAPI:

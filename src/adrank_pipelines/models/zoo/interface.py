@@ -125,6 +125,10 @@ class ZooModel(ABC, Generic[ParamsT, TrainedT]):
     @abstractmethod
     def load(self, directory: Path) -> TrainedT: ...
 
+    def limit_threads(self, model: TrainedT, num_threads: int) -> None:
+        """Score with at most ``num_threads`` threads from now on. A model whose library keeps its thread count
+        in the model (LightGBM saves the training's) must override this; torch's count is process-wide."""
+
     def side_tables(self, side: SideTables) -> SideTables:
         """Only the side tables this model reads: the others are dropped so it never depends on them by accident."""
         return SideTables(

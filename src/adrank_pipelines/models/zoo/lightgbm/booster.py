@@ -178,5 +178,10 @@ def train_lightgbm(
 
 def predict_lightgbm(ranker: LightGBMRanker, frame: pd.DataFrame) -> pd.DataFrame:
     """impression_id, pctr for every row of ``frame``, using the early-stopped number of trees."""
-    pctr = ranker.booster.predict(frame[list(ranker.features.columns)], num_iteration=ranker.best_iteration)
+    # LightGBM predicts with the threads passed here (OpenMP's default otherwise), not the booster's own
+    # parameters: pass them, so the configured num_threads (or a service's limit_threads) holds.
+    threads = int(ranker.booster.params.get("num_threads", 0))
+    pctr = ranker.booster.predict(
+        frame[list(ranker.features.columns)], num_iteration=ranker.best_iteration, num_threads=threads
+    )
     return pd.DataFrame({"impression_id": frame["impression_id"].to_numpy(), "pctr": np.asarray(pctr)})

@@ -35,6 +35,12 @@ class LightGBMModel(PickledZooModel[LightGBMZooParams, LightGBMRanker]):
         }
         return FittedModel(ranker, summary)
 
+    def limit_threads(self, model: LightGBMRanker, num_threads: int) -> None:
+        # predict_lightgbm passes the booster's num_threads (the training's) to every prediction; more
+        # threads than the cores a pinned service owns make its OpenMP workers wait on each other.
+        # (Booster.reset_parameter would also reset the C++ config, and crashes on a loaded booster.)
+        model.booster.params["num_threads"] = num_threads
+
     def predict(
         self, model: LightGBMRanker, frame: pd.DataFrame, side: SideTables, upstream: Mapping[str, np.ndarray]
     ) -> ModelScores:
