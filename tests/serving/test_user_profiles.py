@@ -64,3 +64,21 @@ def test_counters_count_every_impression_and_click_beyond_the_cap(open_test_stat
 def test_a_negative_limit_is_refused(open_test_state: Callable[[], OnlineState]):
     with pytest.raises(ValueError, match="limit must be >= 0"):
         open_test_state().profiles.recent(1, -1)
+
+
+def test_a_bulk_load_equals_recording_the_events_one_by_one(open_test_state: Callable[[], OnlineState]):
+    profiles = open_test_state().profiles
+    kinds = [EventKind.IMPRESSION, EventKind.CLICK, EventKind.VIEW, EventKind.IMPRESSION]
+    histories = {
+        user: [_event(kinds[i % len(kinds)], 10 + i, float(i)) for i in range(user + 6)]  # more than max_events (5)
+        for user in (1, 2, 3)
+    } | {4: []}
+    bulk_user = 100  # the bulk-loaded copy of user u is user u + 100, in the same store
+    for user, events in histories.items():
+        for event in events:
+            profiles.record(user, event)
+    profiles.record_histories({user + bulk_user: events for user, events in histories.items()})
+    for user in histories:
+        assert profiles.recent(user + bulk_user) == profiles.recent(user)
+        assert profiles.counters(user + bulk_user) == profiles.counters(user)
+    assert profiles.counters(3 + bulk_user) == UserCounters(impressions=5, clicks=2)

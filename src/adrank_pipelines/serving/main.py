@@ -39,9 +39,7 @@ def seed_profiles(project: ProjectConfig, profiles: UserProfileStore) -> int:
         recipe["sequence_length"],
         recipe["browse_length"],
     )
-    for user_id, events in histories.items():
-        for event in events:
-            profiles.record(user_id, event)
+    profiles.record_histories(histories)
     return len(histories)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -77,6 +78,10 @@ class UserProfileStore(Protocol):
         """Append the event (the newest) and drop the oldest beyond ``max_events``; count it."""
         ...
 
+    def record_histories(self, histories: Mapping[int, Sequence[UserEvent]]) -> None:
+        """Record each user's events, oldest first, as ``record`` would one by one (a bulk load)."""
+        ...
+
     def recent(self, user_id: int, limit: int | None = None) -> list[UserEvent]:
         """The user's ``limit`` most recent events (all kept ones when None), oldest first; [] if unknown."""
         ...
@@ -119,6 +124,11 @@ class InMemoryUserProfileStore:
             events.append(event)
             self._counters[user_id] = self._counters.get(user_id, UserCounters()).after(event.kind)
 
+    def record_histories(self, histories: Mapping[int, Sequence[UserEvent]]) -> None:
+        for user_id, events in histories.items():
+            for event in events:
+                self.record(user_id, event)
+
     def recent(self, user_id: int, limit: int | None = None) -> list[UserEvent]:
         _check_limit(limit)
         with self._lock:
@@ -133,6 +143,9 @@ class InMemoryUserProfileStore:
         with self._lock:
             self._events.clear()
             self._counters.clear()
+
+
+_USERS_PER_ROUND_TRIP = 500
 
 
 class RedisUserProfileStore:
@@ -168,6 +181,23 @@ class RedisUserProfileStore:
             if event.kind in (EventKind.IMPRESSION, EventKind.CLICK):
                 pipe.hincrby(self._counters_key(user_id), f"{event.kind.value}s", 1)
             pipe.execute()
+
+    def record_histories(self, histories: Mapping[int, Sequence[UserEvent]]) -> None:
+        # One round trip per chunk of users instead of one per event: seeding 60k users event by event
+        # took minutes. Seeding runs before the service answers, so no reader needs a transaction.
+        users = [user for user, events in histories.items() if events]
+        for first in range(0, len(users), _USERS_PER_ROUND_TRIP):
+            with self._client.pipeline(transaction=False) as pipe:
+                for user_id in users[first : first + _USERS_PER_ROUND_TRIP]:
+                    events = histories[user_id]
+                    events_key, counters_key = self._events_key(user_id), self._counters_key(user_id)
+                    pipe.rpush(events_key, *(event.to_json() for event in events))
+                    pipe.ltrim(events_key, -self._max_events, -1)
+                    for kind in (EventKind.IMPRESSION, EventKind.CLICK):
+                        count = sum(event.kind is kind for event in events)
+                        if count:
+                            pipe.hincrby(counters_key, f"{kind.value}s", count)
+                pipe.execute()
 
     def recent(self, user_id: int, limit: int | None = None) -> list[UserEvent]:
         _check_limit(limit)
