@@ -42,6 +42,7 @@ OUTPUT_LAYERS = {
     "ad_features": "05_model_input",
     "feature_spec": "05_model_input",
     "feature_recipe": "05_model_input",
+    "statistics_snapshots": "05_model_input",
 }
 
 
@@ -78,6 +79,7 @@ def test_nodes_and_datasets():
         "build_ad_features",
         "build_feature_spec",
         "build_feature_recipe",
+        "build_statistics_snapshots",
     }
     assert {name for name in pipeline.inputs() if not name.startswith("params:")} == set(VALIDATED_INPUTS)
     assert pipeline.all_outputs() == set(OUTPUT_LAYERS)
