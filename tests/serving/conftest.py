@@ -1,7 +1,7 @@
 """Both backends of the online state through the same tests.
 
 The Redis cases need a running server named by ``ADRANK_TEST_REDIS_URL`` (``.ci/run`` starts one;
-README, "Online state (serving)"); without it they are skipped. Each test gets its own key prefix
+README, "Serve ads online"); without it they are skipped. Each test gets its own key prefix
 and deletes its keys afterwards.
 """
 
