@@ -16,6 +16,7 @@ import pandas as pd
 
 from adrank_pipelines.features.browsing import with_browse_sequences
 from adrank_pipelines.features.sequences import behaviour_sequences
+from adrank_pipelines.features.timestamps import epoch_nanoseconds
 from adrank_pipelines.features.vocabulary import Vocabulary
 from adrank_pipelines.serving.user_profiles import EventKind, UserEvent
 
@@ -30,8 +31,7 @@ def timestamps(epoch_seconds: Iterable[float]) -> pd.Series:
 
 def epoch_seconds(times: pd.Series) -> np.ndarray:
     """The inverse of :func:`timestamps`."""
-    nanoseconds = pd.to_datetime(times).to_numpy(dtype="datetime64[ns]").astype(np.int64)
-    return nanoseconds / NANOSECONDS_PER_SECOND
+    return epoch_nanoseconds(times) / NANOSECONDS_PER_SECOND
 
 
 def history_tables(histories: Mapping[int, Sequence[UserEvent]]) -> tuple[pd.DataFrame, pd.DataFrame]:

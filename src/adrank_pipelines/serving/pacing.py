@@ -41,8 +41,8 @@ class OnlinePacing:
         return float(self._budgets[row])
 
     def _spend(self) -> np.ndarray:
-        recorded = self._ledger.spends()
-        return np.array([recorded.get(int(i), 0.0) for i in self._ids], dtype=np.float64)
+        recorded = pd.Series(self._ledger.spends(), dtype=np.float64)
+        return recorded.reindex(self._ids, fill_value=0.0).to_numpy(dtype=np.float64)
 
     def remaining_budgets(self) -> pd.Series:
         """Each advertiser's budget minus its recorded spend, indexed by advertiser_id."""
