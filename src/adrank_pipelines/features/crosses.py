@@ -8,6 +8,7 @@ notebook a year later. Bucket 0 stays free for padding, so buckets are ``1..n_bu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -29,6 +30,8 @@ def _splitmix64(values: np.ndarray) -> np.ndarray:
     return mixed ^ (mixed >> np.uint64(31))
 
 
+# Crosses repeat the same few thousand values batch after batch (the request path hashes them per request).
+@functools.lru_cache(maxsize=1 << 16)
 def _hash_text(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from adrank_pipelines.columns import column_matrix
 from adrank_pipelines.models.layout import InputLayout, SequenceLayout
 
 UNKNOWN_AD_ROW = 0
@@ -101,17 +102,12 @@ class AdIndex:
         return np.where(found, positions + 1, UNKNOWN_AD_ROW).astype(np.int64)
 
 
-def _tensor(values: np.ndarray) -> torch.Tensor:
-    # Arrow-backed frames hand out read-only arrays; torch needs memory it may write to.
-    return torch.from_numpy(np.require(values, requirements=["W", "C"]))
-
-
 def _long(frame: pd.DataFrame, columns: list[str] | dict[str, int]) -> torch.Tensor:
-    return _tensor(frame[list(columns)].to_numpy(dtype=np.int64).reshape(len(frame), len(columns)))
+    return torch.from_numpy(column_matrix(frame, columns, np.int64))
 
 
 def _standardised(frame: pd.DataFrame, columns: list[str], layout: InputLayout) -> torch.Tensor:
-    values = frame[columns].to_numpy(dtype=np.float32).reshape(len(frame), len(columns))
+    values = column_matrix(frame, columns, np.float32)
     mean = np.array([layout.numeric_mean[name] for name in columns], dtype=np.float32)
     std = np.array([layout.numeric_std[name] for name in columns], dtype=np.float32)
     return torch.from_numpy((values - mean) / std)
@@ -162,14 +158,16 @@ def request_tensors(sequences: pd.DataFrame, layout: SequenceLayout, ad_index: A
     padding = np.concatenate(
         [_padding_mask(sequences[column].to_numpy(), layout.length) for column in layout.segment_length_columns], axis=1
     )
-    raw_ids = np.concatenate([sequences[columns].to_numpy() for columns in layout.segment_ad_columns], axis=1)
+    raw_ids = np.concatenate(
+        [column_matrix(sequences, columns, np.int64) for columns in layout.segment_ad_columns], axis=1
+    )
     ad_rows = np.where(padding, UNKNOWN_AD_ROW, ad_index.rows(raw_ids.reshape(-1)).reshape(raw_ids.shape))
     browse: dict[str, torch.Tensor] = {}
     if layout.browse_length_column is not None:
         browse_length = len(layout.browse_category_columns)
         browse = {
             "browse_category": _long(sequences, layout.browse_category_columns),
-            "browse_age_hours": _tensor(sequences[layout.browse_age_columns].to_numpy(dtype=np.float32)),
+            "browse_age_hours": torch.from_numpy(column_matrix(sequences, layout.browse_age_columns, np.float32)),
             "browse_padding": torch.from_numpy(
                 _padding_mask(sequences[layout.browse_length_column].to_numpy(), browse_length)
             ),
@@ -179,7 +177,7 @@ def request_tensors(sequences: pd.DataFrame, layout: SequenceLayout, ad_index: A
         padding=torch.from_numpy(padding),
         category=_long(sequences, layout.category_columns),
         click=_long(sequences, layout.click_columns),
-        age_hours=_tensor(sequences[layout.age_columns].to_numpy(dtype=np.float32)),
+        age_hours=torch.from_numpy(column_matrix(sequences, layout.age_columns, np.float32)),
         **browse,
     )
 
@@ -207,7 +205,7 @@ def impression_tensors(
 
 def label_tensor(frame: pd.DataFrame) -> torch.Tensor:
     """(n, 2) float: click, conversion. Kept apart from the features so no label reaches a model."""
-    return _tensor(frame[LABEL_COLUMNS].to_numpy(dtype=np.float32))
+    return torch.from_numpy(column_matrix(frame, LABEL_COLUMNS, np.float32))
 
 
 def make_batch(

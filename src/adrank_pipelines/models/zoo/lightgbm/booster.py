@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt, PositiveInt
 
+from adrank_pipelines.columns import column_matrix
+
 LABEL_COLUMN = "click"
 # numeric: the spec's numeric columns (context, past-only counts and smoothed CTRs);
 # categorical: vocabulary / fixed columns up to ``max_categorical_cardinality`` values;
@@ -181,7 +183,7 @@ def predict_lightgbm(ranker: LightGBMRanker, frame: pd.DataFrame) -> pd.DataFram
     # LightGBM predicts with the threads passed here (OpenMP's default otherwise), not the booster's own
     # parameters: pass them, so the configured num_threads (or a service's limit_threads) holds.
     threads = int(ranker.booster.params.get("num_threads", 0))
-    pctr = ranker.booster.predict(
-        frame[list(ranker.features.columns)], num_iteration=ranker.best_iteration, num_threads=threads
-    )
+    # The features as one float64 matrix, the dtype LightGBM converts a frame of int32 / float32 columns to.
+    features = column_matrix(frame, ranker.features.columns, np.float64)
+    pctr = ranker.booster.predict(features, num_iteration=ranker.best_iteration, num_threads=threads)
     return pd.DataFrame({"impression_id": frame["impression_id"].to_numpy(), "pctr": np.asarray(pctr)})
