@@ -30,16 +30,18 @@ from tests.serving.service import ENV, app_on, engine_of, last_day_requests, pos
 pytestmark = pytest.mark.integration
 
 
-AT = 1_767_830_400.0  # an epoch second of the tiny world's days (2026-01-08)
+AT = 1_768_003_200.0  # the start of the tiny world's last day (2026-01-10), the day last_day_requests serves
+DAY = 86_400.0
 
 
 def event(kind: str, user: int, ad: int = 0, price: float | None = None, **fields: Any) -> dict[str, Any]:
     return {"kind": kind, "user_id": user, "timestamp": AT, "ad_id": ad, "price_per_click": price, **fields}
 
 
-def clicked(client: TestClient, user: int, ad: int, price: float) -> dict[str, Any]:
-    """Post one impression and its click; the click's charge."""
-    answer = post_ok(client, "/v1/events", {"events": [event("impression", user, ad), event("click", user, ad, price)]})
+def clicked(client: TestClient, user: int, ad: int, price: float, at: float = AT) -> dict[str, Any]:
+    """Post one impression and its click at ``at``; the click's charge."""
+    events = [event("impression", user, ad, timestamp=at), event("click", user, ad, price, timestamp=at)]
+    answer = post_ok(client, "/v1/events", {"events": events})
     assert answer["recorded"] == 2 and len(answer["charges"]) == 1
     return answer["charges"][0]
 
@@ -103,6 +105,30 @@ def test_an_exhausted_budget_refuses_clicks_and_its_ads_stop_winning(project: Pa
             winners = post_ok(client, "/v1/auction", body)["winners"]
             assert winners, "other advertisers still win"
             assert advertiser not in {winner["advertiser_id"] for winner in winners}
+
+
+def test_budgets_are_daily_a_later_day_starts_with_no_spend(project: Path, tmp_path: Path):
+    ledger = tmp_path / "ledger.sqlite"
+    with serving(project, ledger) as client:
+        engine, body = engine_of(client), last_day_requests(project, 1)[0]
+        ad = int(engine.artifacts.ad_ids_sorted[5])
+        advertiser = advertiser_of(client, ad)
+        budget = engine.budget_of(advertiser)
+        click_until_refused(client, body["user_id"], ad, budget / 2.5, budget)
+        # A late click of the day before changes nothing: the day already seen stays the budget day.
+        assert not clicked(client, body["user_id"], ad, budget / 2.5, at=AT - DAY)["charged"]
+
+        next_day = clicked(client, body["user_id"], ad, budget / 4, at=AT + DAY)
+        assert next_day == {
+            "advertiser_id": advertiser,
+            "charged": True,
+            "spend": pytest.approx(budget / 4),
+            "budget": budget,
+        }
+        post_ok(client, "/v1/auction", {**body, "timestamp": body["timestamp"] + DAY})
+        assert engine.state.budget.spends() == {advertiser: pytest.approx(budget / 4)}
+    with serving(project, ledger) as client:  # a restart on the same day keeps that day's spend
+        assert clicked(client, body["user_id"], ad, budget / 4, at=AT + DAY)["spend"] == pytest.approx(budget / 2)
 
 
 @pytest.mark.parametrize(

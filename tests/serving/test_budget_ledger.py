@@ -38,19 +38,24 @@ def test_a_zero_budget_accepts_nothing(open_test_state: Callable[[], OnlineState
     assert ledger.spends() == {}
 
 
-def test_advertisers_are_charged_separately_and_reset_day_forgets_every_spend(
+def test_advertisers_are_charged_separately_and_a_later_day_forgets_every_spend(
     open_test_state: Callable[[], OnlineState],
 ):
     ledger = open_test_state().budget
     assert ledger.spend(1) == 0.0 and ledger.spends() == {}
     ledger.charge(1, 1.5, 100.0)
+    assert ledger.start_day(20_000) is False  # the first day recorded: nothing earlier to forget
     ledger.charge(2, 0.25, 100.0)
     ledger.charge(1, 1.5, 100.0)
     assert ledger.spends() == {1: 3.0, 2: 0.25}
 
-    ledger.reset_day()
+    assert ledger.start_day(20_000) is False and ledger.start_day(19_999) is False
+    assert ledger.spends() == {1: 3.0, 2: 0.25}
+    assert ledger.start_day(20_001) is True
     assert ledger.spends() == {}
+    assert ledger.start_day(20_001) is False  # a second worker seeing the same new day clears nothing
     assert ledger.charge(1, 1.5, 2.0) == ChargeResult(accepted=True, spend=1.5)
+    assert ledger.start_day(20_001) is False and ledger.spends() == {1: 1.5}
 
 
 @pytest.mark.parametrize(("price", "budget"), [(-1.0, 10.0), (float("nan"), 10.0), (1.0, float("inf")), (1.0, -1.0)])
@@ -61,16 +66,19 @@ def test_invalid_prices_and_budgets_are_refused(open_test_state: Callable[[], On
     assert ledger.spends() == {}
 
 
-def test_a_restart_keeps_every_recorded_spend(open_test_state: Callable[[], OnlineState]):
+def test_a_restart_keeps_every_recorded_spend_and_the_budget_day(open_test_state: Callable[[], OnlineState]):
     first = open_test_state()
+    first.budget.start_day(20_000)
     first.budget.charge(5, 2.5, 10.0)
     first.budget.charge(6, 1.0, 10.0)
     first.close()
 
     # A new process would open the same SQLite file / connect a new Redis client.
     second = open_test_state()
+    assert second.budget.start_day(20_000) is False
     assert second.budget.spends() == {5: 2.5, 6: 1.0}
     assert second.budget.charge(5, 2.5, 10.0).spend == 5.0
+    assert second.budget.start_day(20_001) is True and second.budget.spends() == {}
 
 
 def test_concurrent_processes_overshoot_by_at_most_one_click_each(state_params: OnlineStateParams):

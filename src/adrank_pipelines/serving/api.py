@@ -204,10 +204,14 @@ def _events(engine: AdEngine, body: EventsBody) -> EventsResponseBody:
         kind = EventKind(event.kind)
         engine.state.profiles.record(event.user_id, UserEvent(kind, ad_id, category, event.timestamp))
         if kind is EventKind.CLICK and event.price_per_click:
-            budget = engine.budget_of(advertiser)
-            result = engine.state.budget.charge(advertiser, event.price_per_click, budget)
+            result = engine.charge_click(advertiser, event.price_per_click, event.timestamp)
             charges.append(
-                ChargeBody(advertiser_id=advertiser, charged=result.accepted, spend=result.spend, budget=budget)
+                ChargeBody(
+                    advertiser_id=advertiser,
+                    charged=result.accepted,
+                    spend=result.spend,
+                    budget=engine.budget_of(advertiser),
+                )
             )
     return EventsResponseBody(recorded=len(resolved), charges=charges)
 

@@ -5,8 +5,10 @@ whole price, so one accepted click may overshoot the budget by its own price. Th
 are one atomic step (a SQLite ``BEGIN IMMEDIATE`` transaction, or one Redis Lua script), so across N
 concurrent workers no advertiser ends above its budget by more than one click per worker.
 
-The day is not part of the key: the ledger holds the current budget day only, and the service calls
-``reset_day()`` when a new budget day starts (it clears every advertiser's spend at once).
+The day is not part of the key: the ledger holds the spend of its current budget day only. The
+service moves it on with ``start_day(day)`` when a request or an event of a later day arrives: the
+first caller of a later day clears every advertiser's spend, atomically, so several workers that
+see the new day start it once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -47,8 +51,11 @@ class BudgetLedger(Protocol):
         """Every advertiser with a recorded spend."""
         ...
 
-    def reset_day(self) -> None:
-        """Start a new budget day: forget every spend."""
+    def start_day(self, day: int) -> bool:
+        """Make ``day`` (days since 1970-01-01, UTC) the budget day. A later day than the recorded one
+        forgets every spend; the recorded day or an earlier one changes nothing, and the first day a
+        ledger records clears nothing (there is no earlier day's spend to forget). True when the call
+        forgot the spend."""
         ...
 
     def close(self) -> None: ...
@@ -81,33 +88,41 @@ class SqliteBudgetLedger:
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS budget_spend (advertiser_id INTEGER PRIMARY KEY, spend REAL NOT NULL)"
             )
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS budget_day (singleton INTEGER PRIMARY KEY CHECK (singleton = 0), "
+                "day INTEGER NOT NULL)"
+            )
         except (OSError, sqlite3.Error) as error:
             raise RuntimeError(f"{PARAMS_PATH}.budget_path: cannot open {str(self._path)!r}: {error}") from error
         # One connection shared by the threads of this process: a lock serialises them.
         self._lock = threading.Lock()
 
-    def charge(self, advertiser_id: int, price: float, budget: float) -> ChargeResult:
-        _check_charge(price, budget)
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction (the write lock is taken before anything is read)."""
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                row = self._conn.execute(
-                    "SELECT spend FROM budget_spend WHERE advertiser_id = ?", (advertiser_id,)
-                ).fetchone()
-                spend = 0.0 if row is None else float(row[0])
-                accepted = spend < budget
-                if accepted:
-                    spend += price
-                    self._conn.execute(
-                        "INSERT INTO budget_spend (advertiser_id, spend) VALUES (?, ?) "
-                        "ON CONFLICT (advertiser_id) DO UPDATE SET spend = excluded.spend",
-                        (advertiser_id, spend),
-                    )
+                yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+
+    def charge(self, advertiser_id: int, price: float, budget: float) -> ChargeResult:
+        _check_charge(price, budget)
+        with self._write_transaction() as conn:
+            row = conn.execute("SELECT spend FROM budget_spend WHERE advertiser_id = ?", (advertiser_id,)).fetchone()
+            spend = 0.0 if row is None else float(row[0])
+            accepted = spend < budget
+            if accepted:
+                spend += price
+                conn.execute(
+                    "INSERT INTO budget_spend (advertiser_id, spend) VALUES (?, ?) "
+                    "ON CONFLICT (advertiser_id) DO UPDATE SET spend = excluded.spend",
+                    (advertiser_id, spend),
+                )
         return ChargeResult(accepted=accepted, spend=spend)
 
     def spend(self, advertiser_id: int) -> float:
@@ -122,9 +137,19 @@ class SqliteBudgetLedger:
             rows = self._conn.execute("SELECT advertiser_id, spend FROM budget_spend").fetchall()
         return {int(advertiser_id): float(spend) for advertiser_id, spend in rows}
 
-    def reset_day(self) -> None:
-        with self._lock:
-            self._conn.execute("DELETE FROM budget_spend")
+    def start_day(self, day: int) -> bool:
+        with self._write_transaction() as conn:
+            row = conn.execute("SELECT day FROM budget_day").fetchone()
+            later = row is not None and day > int(row[0])
+            if later:
+                conn.execute("DELETE FROM budget_spend")
+            if row is None or later:
+                conn.execute(
+                    "INSERT INTO budget_day (singleton, day) VALUES (0, ?) "
+                    "ON CONFLICT (singleton) DO UPDATE SET day = excluded.day",
+                    (day,),
+                )
+        return later
 
     def close(self) -> None:
         with self._lock:
@@ -143,8 +168,25 @@ return {0, spend}
 """
 
 
+# KEYS[1]: the spend hash, KEYS[2]: the budget day; ARGV[1]: the day to start. Replies {1} when it cleared the spend.
+_START_DAY_SCRIPT = """
+local current = redis.call('GET', KEYS[2])
+if current == false then
+    redis.call('SET', KEYS[2], ARGV[1])
+    return {0}
+end
+if tonumber(ARGV[1]) > tonumber(current) then
+    redis.call('DEL', KEYS[1])
+    redis.call('SET', KEYS[2], ARGV[1])
+    return {1}
+end
+return {0}
+"""
+
+
 class RedisBudgetLedger:
-    """The Redis ledger: one hash ``<key_prefix>:budget:spend`` (advertiser id -> spend).
+    """The Redis ledger: one hash ``<key_prefix>:budget:spend`` (advertiser id -> spend) and the budget
+    day ``<key_prefix>:budget:day``.
 
     Each charge is one Lua script (EVALSHA, EVAL when the server has not cached it), which Redis runs
     atomically. The spend lives in the server, so a client restart loses nothing; a server restart
@@ -154,8 +196,9 @@ class RedisBudgetLedger:
 
     def __init__(self, client: redis.Redis, key_prefix: str) -> None:
         self._client = commands(client)
-        self._key = f"{key_prefix}:budget:spend"
+        self._key, self._day_key = f"{key_prefix}:budget:spend", f"{key_prefix}:budget:day"
         self._script = script(client, _CHARGE_SCRIPT)
+        self._start_day_script = script(client, _START_DAY_SCRIPT)
 
     def charge(self, advertiser_id: int, price: float, budget: float) -> ChargeResult:
         _check_charge(price, budget)
@@ -170,8 +213,9 @@ class RedisBudgetLedger:
     def spends(self) -> dict[int, float]:
         return {int(advertiser_id): float(spend) for advertiser_id, spend in self._client.hgetall(self._key).items()}
 
-    def reset_day(self) -> None:
-        self._client.delete(self._key)
+    def start_day(self, day: int) -> bool:
+        (cleared,) = self._start_day_script(keys=[self._key, self._day_key], args=[str(int(day))])
+        return int(cleared) == 1
 
     def close(self) -> None:
         self._client.close()

@@ -29,6 +29,7 @@ from adrank_pipelines.retrieval.retrieve import retrieve_candidates
 from adrank_pipelines.retrieval.towers import user_tower_vectors
 from adrank_pipelines.retrieval.vectors import indexed_query_vectors
 from adrank_pipelines.serving.artifacts import ServingArtifacts
+from adrank_pipelines.serving.budget_ledger import ChargeResult
 from adrank_pipelines.serving.history import request_sequences, timestamps
 from adrank_pipelines.serving.pacing import OnlinePacing
 from adrank_pipelines.serving.params import ServingParams
@@ -110,6 +111,11 @@ class AdEngine:
 
     def budget_of(self, advertiser_id: int) -> float:
         return self.pacing.budget_of(advertiser_id)
+
+    def charge_click(self, advertiser_id: int, price: float, timestamp: float) -> ChargeResult:
+        """Charge a click at ``timestamp`` (epoch seconds) against its day's budget of the advertiser."""
+        self.pacing.start_day_of(pd.Timestamp(timestamps([timestamp]).iloc[0]))
+        return self.state.budget.charge(advertiser_id, price, self.budget_of(advertiser_id))
 
     def tier_of(self, user_id: int) -> str:
         routing = self.params.routing

@@ -5,6 +5,9 @@ end of every pacing step. The service does the same with the same ``PacingContro
 request falls in a later step than the last one seen, the controller takes the spend recorded in
 the budget ledger (shared by every worker) and takes one control step per step passed. Advertisers
 whose recorded spend reached their budget leave the market at once, whatever the step.
+
+Budgets are daily: a request or a click of a later (UTC) day than the last one seen starts that day
+in the ledger, which forgets the spend once for every worker, and restarts the controller.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from adrank_pipelines.auction.config import PacingParams
 from adrank_pipelines.auction.pacing import PacingController, cumulative_target, n_steps
 from adrank_pipelines.serving.budget_ledger import BudgetLedger
 
+NANOSECONDS_PER_DAY = 86_400 * 10**9
+
 
 class OnlinePacing:
     """Per-advertiser budgets (the day's, already scaled), the live spend and the pacing controls."""
@@ -29,9 +34,13 @@ class OnlinePacing:
         self._budgets = budgets
         self._params = params
         self._ledger = ledger
-        self._controller = PacingController(budgets, params, cumulative_target(None, params.step_minutes))
+        self._controller = self._fresh_controller()
         self._step = -1
+        self._day: int | None = None
         self._lock = threading.Lock()
+
+    def _fresh_controller(self) -> PacingController:
+        return PacingController(self._budgets, self._params, cumulative_target(None, self._params.step_minutes))
 
     def budget_of(self, advertiser_id: int) -> float:
         """The day's budget of an advertiser (a ValueError naming it when unknown)."""
@@ -48,7 +57,17 @@ class OnlinePacing:
         """Each advertiser's budget minus its recorded spend, indexed by advertiser_id."""
         return pd.Series(self._budgets - self._spend(), index=self._ids)
 
+    def start_day_of(self, when: pd.Timestamp) -> None:
+        """Start the budget day of ``when`` if it is later than the last day seen (see the module docstring)."""
+        day = int(when.normalize().value // NANOSECONDS_PER_DAY)
+        with self._lock:
+            if self._day is not None and day <= self._day:
+                return
+            self._ledger.start_day(day)
+            self._controller, self._step, self._day = self._fresh_controller(), -1, day
+
     def _advance(self, latest: pd.Timestamp) -> None:
+        self.start_day_of(latest)
         minutes = (latest - latest.normalize()).total_seconds() / 60.0
         step = min(int(minutes // self._params.step_minutes), n_steps(self._params.step_minutes) - 1)
         with self._lock:
