@@ -18,21 +18,35 @@ DAY_OF_WEEK_COLUMN = "day_of_week_idx"
 # Monday..Sunday shift to 1..7 so 0 stays padding like every other categorical.
 DAY_OF_WEEK_SIZE = 8
 CONTEXT_NUMERIC_COLUMNS = ["position", "hour_sin", "hour_cos", "log_bid"]
+# Each context feature and the raw column it is computed from, in the model inputs' column order.
+CONTEXT_SOURCES = {
+    "position": "position", "hour_sin": "hour", "hour_cos": "hour", DAY_OF_WEEK_COLUMN: "event_time", "log_bid": "bid",
+}  # fmt: skip
+
+
+def context_columns(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The context features whose raw column ``frame`` holds (a request table has no bid, an ad table no hour)."""
+    values = {}
+    if "position" in frame.columns:
+        values["position"] = frame["position"].to_numpy(dtype=np.int32)
+    if "hour" in frame.columns:
+        hour_angle = 2.0 * np.pi * frame["hour"].to_numpy(dtype=np.float64) / 24.0
+        values["hour_sin"] = np.sin(hour_angle).astype(np.float32)
+        values["hour_cos"] = np.cos(hour_angle).astype(np.float32)
+    if "event_time" in frame.columns:
+        values[DAY_OF_WEEK_COLUMN] = (frame["event_time"].dt.dayofweek.to_numpy() + 1).astype(np.int32)
+    if "bid" in frame.columns:
+        values["log_bid"] = np.log(frame["bid"].to_numpy(dtype=np.float64)).astype(np.float32)
+    return values
 
 
 def context_features(impressions: pd.DataFrame) -> pd.DataFrame:
     """Position, cyclic hour, day of week and log bid: features that need no fitting."""
-    hour_angle = 2.0 * np.pi * impressions["hour"].to_numpy(dtype=np.float64) / 24.0
-    return pd.DataFrame(
-        {
-            "position": impressions["position"].to_numpy(dtype=np.int32),
-            "hour_sin": np.sin(hour_angle).astype(np.float32),
-            "hour_cos": np.cos(hour_angle).astype(np.float32),
-            DAY_OF_WEEK_COLUMN: (impressions["event_time"].dt.dayofweek.to_numpy() + 1).astype(np.int32),
-            "log_bid": np.log(impressions["bid"].to_numpy(dtype=np.float64)).astype(np.float32),
-        },
-        index=impressions.index,
-    )
+    missing = sorted({source for source in CONTEXT_SOURCES.values() if source not in impressions.columns})
+    if missing:
+        raise KeyError(f"context features need the column(s) {missing}")
+    values = context_columns(impressions)
+    return pd.DataFrame({name: values[name] for name in CONTEXT_SOURCES}, index=impressions.index)
 
 
 def cross_features(impressions: pd.DataFrame, pairs: Sequence[tuple[str, str]], n_buckets: int) -> pd.DataFrame:

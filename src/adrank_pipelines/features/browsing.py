@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.columns import column_matrix
 from adrank_pipelines.features.sequences import gather, locate_history, sequence_column_names, wide_columns
 from adrank_pipelines.features.timestamps import NANOSECONDS_PER_HOUR, epoch_nanoseconds
 from adrank_pipelines.features.vocabulary import Vocabulary, encoded_column_name
@@ -55,7 +56,7 @@ def with_browse_sequences(
 
 def browse_affinity(
     request_id: np.ndarray, encoded_category: np.ndarray, sequences: pd.DataFrame, length: int
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Share of the request's recent views in each row's (encoded) ad category, and the number of views.
 
     Padding slots hold index 0, which no real category has, so they never count as a match.
@@ -64,15 +65,13 @@ def browse_affinity(
     if (request_rows < 0).any():
         missing = np.asarray(request_id)[request_rows < 0][:5].tolist()
         raise KeyError(f"behaviour_sequences has no row for request_id {missing}")
-    views = sequences[sequence_column_names(BROWSE_CATEGORY, length)].to_numpy()[request_rows]
+    views = column_matrix(sequences, sequence_column_names(BROWSE_CATEGORY, length), np.int64)[request_rows]
     n_views = sequences[BROWSE_LENGTH_COLUMN].to_numpy()[request_rows]
     matches = (views == np.asarray(encoded_category)[:, None]).sum(axis=1)
-    return pd.DataFrame(
-        {
-            BROWSE_SHARE_COLUMN: (matches / np.maximum(n_views, 1)).astype(np.float32),
-            BROWSE_COUNT_COLUMN: n_views.astype(np.float32),
-        }
-    )
+    return {
+        BROWSE_SHARE_COLUMN: (matches / np.maximum(n_views, 1)).astype(np.float32),
+        BROWSE_COUNT_COLUMN: n_views.astype(np.float32),
+    }
 
 
 def with_browse_affinity(features: pd.DataFrame, sequences: pd.DataFrame, length: int) -> pd.DataFrame:
@@ -80,4 +79,4 @@ def with_browse_affinity(features: pd.DataFrame, sequences: pd.DataFrame, length
     affinity = browse_affinity(
         features["request_id"].to_numpy(), features[encoded_column_name("category")].to_numpy(), sequences, length
     )
-    return pd.concat([features, affinity.set_index(features.index)], axis=1)
+    return pd.concat([features, pd.DataFrame(affinity, index=features.index)], axis=1)

@@ -7,25 +7,31 @@ transforms (``assemble.py``), the browsing affinity of the request's organic vie
 category (``browsing.py``), target statistics from a daily snapshot (``snapshot.py``), and a
 position, which is not known before the auction: every candidate is scored for one reference slot.
 
-Both sides are tables of a few thousand rows; a batch of pairs is two row-index arrays into them,
-so assembling a million pairs is a few gathers. Text columns are categoricals on the sides, which
-keeps the gathers, the vocabulary lookups and the cross hashes cheap (the hashes depend on the
-values only, not on the dtype that holds them).
+Both sides are tables of a few thousand rows; a batch of pairs is two row-index arrays into them.
+Every feature but the statistics and the browsing affinity depends on one side's row alone (a cross
+on the stable hashes of its two columns), so each side is encoded once, one value per side row
+(:func:`side_columns`), and a batch of pairs is a gather of those arrays: the same values as encoding
+the gathered raw columns, without the per-pair work. Text columns are categoricals on the sides, which
+keeps the vocabulary lookups and the hashes cheap (the hashes depend on the values only, not on the
+dtype that holds them).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from adrank_pipelines.features.assemble import ID_COLUMNS, context_features, cross_features
-from adrank_pipelines.features.browsing import with_browse_affinity
+from adrank_pipelines.features.assemble import CONTEXT_SOURCES, ID_COLUMNS, context_columns
+from adrank_pipelines.features.browsing import browse_affinity
+from adrank_pipelines.features.crosses import cross_bucket, cross_column_name, stable_hash
 from adrank_pipelines.features.enrich import AD_ATTRIBUTES, ADVERTISER_ATTRIBUTES, USER_ATTRIBUTES
 from adrank_pipelines.features.snapshot import PairStatistics
-from adrank_pipelines.features.vocabulary import Vocabulary, encode_columns
+from adrank_pipelines.features.vocabulary import Vocabulary, encoded_column_name
 
 REQUEST_COLUMNS = ["request_id", "user_id", "event_time", "day", "hour", "placement", "platform"]
 # A candidate has no logged impression: its impression_id is its row number in the batch, which is
@@ -114,6 +120,73 @@ def candidate_sides(
     )
 
 
+@dataclass(frozen=True)
+class SideColumns:
+    """One side's part of its pairs' features, one value per side row: ids, vocabulary codes and
+    context features by model-input column, and the stable hash of each crossed raw column."""
+
+    features: dict[str, Any]  # NumPy or pandas arrays; both gather with .take(rows)
+    hashes: dict[str, np.ndarray]
+
+
+def side_columns(side: pd.DataFrame, recipe: FeatureRecipe) -> SideColumns:
+    """What the pairs of ``side`` (the request side or the ad side) read from it under ``recipe``."""
+    present = set(side.columns)
+    values: dict[str, Any] = {name: side[name].array for name in CANDIDATE_ID_COLUMNS if name in present}
+    values |= {
+        encoded_column_name(name): vocabulary.encode(side[name])
+        for name, vocabulary in recipe.vocabularies.items()
+        if name in present
+    }
+    values |= context_columns(side)
+    crossed = dict.fromkeys(column for pair in recipe.cross_pairs for column in pair)
+    return SideColumns(values, {name: stable_hash(side[name]) for name in crossed if name in present})
+
+
+# The side columns of the last sides featurised, each with the frame and recipe it came from. Ranking
+# featurises the same two sides batch after batch, and the service the same ad side request after
+# request; identity (not equality) decides a hit, and the entries keep those objects alive, so an id
+# is never reused while cached. Sides are never modified in place.
+_SIDE_COLUMNS: list[tuple[pd.DataFrame, FeatureRecipe, SideColumns]] = []
+_SIDE_COLUMNS_KEPT = 4
+_SIDE_COLUMNS_LOCK = threading.Lock()
+
+
+def _cached_side_columns(side: pd.DataFrame, recipe: FeatureRecipe) -> SideColumns:
+    with _SIDE_COLUMNS_LOCK:
+        for position, (frame, cached_recipe, columns) in enumerate(_SIDE_COLUMNS):
+            if frame is side and cached_recipe is recipe:
+                _SIDE_COLUMNS.insert(0, _SIDE_COLUMNS.pop(position))
+                return columns
+    columns = side_columns(side, recipe)
+    with _SIDE_COLUMNS_LOCK:
+        _SIDE_COLUMNS.insert(0, (side, recipe, columns))
+        del _SIDE_COLUMNS[_SIDE_COLUMNS_KEPT:]
+    return columns
+
+
+class _PairGather:
+    """Gathers the pairs' values from whichever side holds each column."""
+
+    def __init__(self, sides: CandidateSides, request_rows: np.ndarray, ad_rows: np.ndarray, recipe: FeatureRecipe):
+        self._sides = (
+            (_cached_side_columns(sides.requests, recipe), request_rows),
+            (_cached_side_columns(sides.ads, recipe), ad_rows),
+        )
+
+    def value(self, name: str) -> Any:
+        for columns, rows in self._sides:
+            if name in columns.features:
+                return columns.features[name].take(rows)
+        raise KeyError(f"candidate features: the column {name!r} is on neither the request side nor the ad side")
+
+    def hash(self, name: str) -> np.ndarray:
+        for columns, rows in self._sides:
+            if name in columns.hashes:
+                return columns.hashes[name].take(rows)
+        raise KeyError(f"candidate features: the crossed column {name!r} is on neither side")
+
+
 def candidate_features(
     sides: CandidateSides,
     request_rows: np.ndarray,
@@ -122,25 +195,22 @@ def candidate_features(
     statistics: PairStatistics,
 ) -> pd.DataFrame:
     """Model-input columns of the pairs (``request_rows[i]``, ``ad_rows[i]``), labels and split excepted."""
-    raw = pd.concat(
-        [
-            sides.requests.take(request_rows).reset_index(drop=True),
-            sides.ads.take(ad_rows).reset_index(drop=True),
-        ],
-        axis=1,
+    pairs = _PairGather(sides, request_rows, ad_rows, recipe)
+    columns: dict[str, Any] = {
+        name: np.arange(len(request_rows), dtype=np.int64) if name == "impression_id" else pairs.value(name)
+        for name in CANDIDATE_ID_COLUMNS
+    }
+    columns |= {encoded_column_name(name): pairs.value(encoded_column_name(name)) for name in recipe.vocabularies}
+    columns |= {
+        cross_column_name(left, right): cross_bucket(pairs.hash(left), pairs.hash(right), recipe.n_hash_buckets)
+        for left, right in recipe.cross_pairs
+    }
+    columns |= {name: pairs.value(name) for name in CONTEXT_SOURCES}
+    columns |= statistics.statistics(request_rows, ad_rows)
+    columns |= browse_affinity(
+        columns["request_id"], columns[encoded_column_name("category")], sides.sequences, recipe.browse_length
     )
-    raw["impression_id"] = np.arange(len(raw), dtype=np.int64)
-    features = pd.concat(
-        [
-            raw[CANDIDATE_ID_COLUMNS],
-            encode_columns(raw, recipe.vocabularies),
-            cross_features(raw, recipe.cross_pairs, recipe.n_hash_buckets),
-            context_features(raw),
-            statistics.statistics(request_rows, ad_rows),
-        ],
-        axis=1,
-    )
-    return with_browse_affinity(features, sides.sequences, recipe.browse_length)
+    return pd.DataFrame(columns)
 
 
 def query_features(

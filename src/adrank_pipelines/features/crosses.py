@@ -36,23 +36,34 @@ def _hash_text(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+def _text_hashes(values: pd.Index | np.ndarray) -> np.ndarray:
+    """The hash of each value, then the missing value's hash (so code -1 picks it)."""
+    return np.array([_hash_text(str(value)) for value in values] + [_MISSING_HASH], dtype=np.uint64)
+
+
 def stable_hash(column: pd.Series) -> np.ndarray:
     """A uint64 hash per value that depends on the value only (not on the process, order or data)."""
     if pd.api.types.is_integer_dtype(column.dtype):
         return _splitmix64(column.to_numpy(dtype=np.int64).view(np.uint64))
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return _text_hashes(column.cat.categories)[column.cat.codes.to_numpy()]
     # Hash each distinct value once: crosses repeat a few hundred values over a million rows.
     codes, uniques = pd.factorize(column)
-    unique_hashes = np.array([_hash_text(str(value)) for value in uniques] + [_MISSING_HASH], dtype=np.uint64)
-    return unique_hashes[codes]  # code -1 (missing) picks the last entry
+    return _text_hashes(uniques)[codes]
 
 
 def cross_column_name(left: str, right: str) -> str:
     return f"{left}_x_{right}_hash"
 
 
-def hashed_cross(left: pd.Series, right: pd.Series, n_buckets: int) -> np.ndarray:
-    """Bucket (int32 in ``1..n_buckets``) of each (left, right) value pair."""
+def cross_bucket(left_hash: np.ndarray, right_hash: np.ndarray, n_buckets: int) -> np.ndarray:
+    """Bucket (int32 in ``1..n_buckets``) of each pair of :func:`stable_hash` values."""
     with np.errstate(over="ignore"):
         # Multiplying before adding makes the pair ordered: (a, b) and (b, a) land apart.
-        combined = _splitmix64(stable_hash(left) * _MIX_1 + stable_hash(right))
+        combined = _splitmix64(left_hash * _MIX_1 + right_hash)
     return (combined % np.uint64(n_buckets) + np.uint64(1)).astype(np.int32)
+
+
+def hashed_cross(left: pd.Series, right: pd.Series, n_buckets: int) -> np.ndarray:
+    """Bucket (int32 in ``1..n_buckets``) of each (left, right) value pair."""
+    return cross_bucket(stable_hash(left), stable_hash(right), n_buckets)

@@ -184,13 +184,13 @@ class PairStatistics:
     def __init__(self, coded_keys: list[tuple[_KeyIndex, np.ndarray]]) -> None:
         self._coded_keys = coded_keys
 
-    def statistics(self, request_rows: np.ndarray, ad_rows: np.ndarray) -> pd.DataFrame:
-        """All keys' statistic columns of the pairs, side by side."""
+    def statistics(self, request_rows: np.ndarray, ad_rows: np.ndarray) -> dict[str, np.ndarray]:
+        """All keys' statistic columns of the pairs, in the model inputs' order."""
         columns: dict[str, np.ndarray] = {}
         for key, request_codes in self._coded_keys:
             positions = key.positions(request_codes[request_rows], ad_rows)
             columns |= {name: values[positions] for name, values in key.values.items()}  # noqa: PD011 - not a pandas object
-        return pd.DataFrame(columns)
+        return columns
 
 
 def daily_snapshots(
