@@ -17,3 +17,12 @@ def test_an_empty_frame_gives_zero_rows_and_a_missing_column_names_itself():
     assert column_matrix(pd.DataFrame({"a": pd.Series([], dtype=np.int64)}), ["a"], np.int64).shape == (0, 1)
     with pytest.raises(KeyError, match="missing"):
         column_matrix(pd.DataFrame({"a": [1]}), ["missing"], np.int64)
+
+
+def test_a_wide_selection_gives_the_same_writable_matrix():
+    frame = pd.DataFrame({f"slot_{i}": np.arange(3, dtype=np.int32) + i for i in range(40)})
+    names = [f"slot_{i}" for i in reversed(range(40))]
+    matrix = column_matrix(frame, names, np.int64)
+    np.testing.assert_array_equal(matrix, frame[names].to_numpy(dtype=np.int64))
+    assert matrix.dtype == np.int64 and matrix.flags.writeable and matrix.flags.c_contiguous
+    assert matrix.shape == (3, 40)
