@@ -39,17 +39,27 @@ REQUEST_COLUMNS = ["request_id", "user_id", "event_time", "day", "hour", "placem
 CANDIDATE_ID_COLUMNS = [name for name in ID_COLUMNS if name != "split"]
 
 
+def _categorical(column: pd.Series) -> pd.Categorical:
+    # Categories in order of appearance: every reader codes by value, and this costs a quarter of
+    # astype("category") on the request path's few-row frames.
+    codes, uniques = pd.factorize(column)
+    return pd.Categorical.from_codes(codes, categories=uniques)
+
+
 def _text_as_categorical(frame: pd.DataFrame) -> pd.DataFrame:
     text = [name for name in frame.columns if pd.api.types.is_string_dtype(frame[name].dtype)]
-    return frame.astype(dict.fromkeys(text, "category"))
+    return frame.assign(**{name: _categorical(frame[name]) for name in text})
 
 
 def request_side(requests: pd.DataFrame, users: pd.DataFrame, position: int) -> pd.DataFrame:
-    """One row per request: its context, its user's attributes (named as in the enriched impressions)
-    and the slot (``position``) every candidate is scored for."""
-    side = requests[REQUEST_COLUMNS].merge(
-        users[list(USER_ATTRIBUTES)].rename(columns=USER_ATTRIBUTES), on="user_id", how="left", validate="many_to_one"
-    )
+    """One row per request: its context, its user's attributes (named as in the enriched impressions;
+    missing for a user ``users`` lacks) and the slot (``position``) every candidate is scored for."""
+    attributes = users[list(USER_ATTRIBUTES)].rename(columns=USER_ATTRIBUTES).set_index("user_id")
+    if not attributes.index.is_unique:
+        duplicated = attributes.index[attributes.index.duplicated()].unique()[:5].tolist()
+        raise ValueError(f"the users table has more than one row for user_id {duplicated}")
+    joined = attributes.reindex(requests["user_id"].to_numpy()).reset_index(drop=True)
+    side = pd.concat([requests[REQUEST_COLUMNS].reset_index(drop=True), joined], axis=1)
     return _text_as_categorical(side.assign(position=np.int64(position)))
 
 
