@@ -2,11 +2,13 @@
 
     .venv/bin/python benchmarks/bench_auction.py                      # everything
     .venv/bin/python benchmarks/bench_auction.py --sections kernel    # the kernel only (seconds)
+    .venv/bin/python benchmarks/bench_auction.py --env test --sections replay coverage  # after `kedro run --env test`
 
-The replay sections need the default world's raw tables (``data/01_raw``, or ``--raw``) and read
+The replay sections need the world's raw tables (``data/01_raw``, or ``--raw``) and read
 ``data/07_model_output/ranked_candidates.parquet`` (or ``--ranked``) when it exists; otherwise they
 stand in noisy oracles of the ground truth for the three models (``auction.synthetic``) and say so.
-Results go to benchmarks/results/auction.{json,md}.
+``--env`` picks the parameters' config environment (default base, the default world). Results go to
+benchmarks/results/auction.{json,md}, or auction_<env>.{json,md} for another environment.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ STAND_IN_NOISE = {"lightgbm": 0.9, "transformer": 0.8, "hybrid": 0.7}
 STAND_IN_CANDIDATES = 100  # the ranking pipeline's default max_per_request
 
 
-def _project_params() -> dict:
+def _project_params(env: str) -> dict:
     from kedro.config import OmegaConfigLoader
 
     from adrank_pipelines.settings import CONFIG_LOADER_ARGS
@@ -52,7 +54,7 @@ def _project_params() -> dict:
     loader = OmegaConfigLoader(
         str(PROJECT_ROOT / "conf"),
         base_env="base",
-        default_run_env="base",
+        default_run_env=env,
         merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
     )
     return loader["parameters"]
@@ -189,7 +191,9 @@ def bench_replay(world: dict, ranked_path: Path, auction: AuctionEvalParams, ab:
         "ranked_rows": len(ranked),
         "requests": len(day.requests),
         "candidates_per_request": float(ranked.groupby(["model", "request_id"]).size().mean()),
-        "replays": len(models) * len(auction.mechanisms),
+        "replays": len(models) * len(auction.mechanisms) * auction.draw_seeds,
+        # One split replay, and the true lift's two full-traffic replays per click-draw seed.
+        "ab_replays": 1 + 2 * ab.truth_draw_seeds,
         "timings_s": timings,
         "outcomes": grid.outcomes.to_dict("records"),
         "ab": ab_result,
@@ -236,8 +240,12 @@ def bench_pacing(day, auction: AuctionEvalParams, model: str) -> list[dict]:
 
 
 def bench_coverage(day, auction: AuctionEvalParams, ab: AbTestParams, impressions, test_day: int, seeds: int) -> dict:
+    """Interval coverage over A/B seeds of the true lift averaged over ab.truth_draw_seeds click-draw seeds,
+    and, for comparison, of the single-draw truth (the first draw seed's lift alone)."""
     truth = true_lift(day, auction, ab)
+    single_draw = {metric: float(t.per_seed[0]) for metric, t in truth.items()}
     hits = {"clicks": [], "revenue": [], "clicks_cuped": [], "revenue_cuped": []}
+    single_hits = {key: [] for key in hits}
     widths = {key: [] for key in hits}
     lifts = {"clicks": [], "revenue": []}
     covariate = None
@@ -250,13 +258,17 @@ def bench_coverage(day, auction: AuctionEvalParams, ab: AbTestParams, impression
             entry = result[f"{metric}_per_user"]
             for key, estimate in ((metric, entry), (f"{metric}_cuped", entry["cuped"])):
                 hits[key].append(estimate["interval_covers_true_lift"])
+                single_hits[key].append(estimate["ci_low"] <= single_draw[metric] <= estimate["ci_high"])
                 widths[key].append(estimate["ci_high"] - estimate["ci_low"])
             lifts[metric].append(entry["lift"])
     return {
         "seeds": seeds,
         "nominal": 1 - ab.alpha,
-        "true_lift": truth,
+        "true_lift": {metric: t.lift for metric, t in truth.items()},
+        "true_lift_spread": {metric: t.spread() for metric, t in truth.items()},
+        "single_draw_true_lift": single_draw,
         "coverage": {k: float(np.mean(v)) for k, v in hits.items()},
+        "single_draw_coverage": {k: float(np.mean(v)) for k, v in single_hits.items()},
         "mean_interval_width": {k: float(np.mean(v)) for k, v in widths.items()},
         "mean_estimated_lift": {k: float(np.mean(v)) for k, v in lifts.items()},
         "sd_estimated_lift": {k: float(np.std(v)) for k, v in lifts.items()},
@@ -296,7 +308,8 @@ def _outcomes_md(outcomes: list[dict]) -> list[str]:
     frame = pd.DataFrame(outcomes)
     expected = frame.loc[frame["reading"] == "expected"]
     lines = [
-        "Expected outcomes (true pCTR / pCVR of the served impressions); realised draws in the JSON.",
+        f"Expected outcomes (true pCTR / pCVR of the served impressions), mean +- sd over "
+        f"{int(frame['draw_seeds'].max())} click-draw seeds; realised draws in the JSON.",
         "",
         "| mechanism | model | revenue | clicks | conversions | adv. value (welfare) | adv. surplus | ROI | CTR | utilisation (realised) | pacing error (realised) | exhausted (realised) |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -305,16 +318,17 @@ def _outcomes_md(outcomes: list[dict]) -> list[str]:
     for r in expected.itertuples():
         real = realised.loc[(r.mechanism, r.model)]
         lines.append(
-            f"| {r.mechanism} | {r.model} | {r.revenue:,.0f} | {r.clicks:,.0f} | {r.conversions:,.0f} | "
-            f"{r.social_welfare:,.0f} | {r.advertiser_surplus:,.0f} | {r.advertiser_roi:.2f} | {r.ctr:.4f} | "
+            f"| {r.mechanism} | {r.model} | {r.revenue:,.0f} +- {r.revenue_std:,.0f} | {r.clicks:,.0f} | "
+            f"{r.conversions:,.0f} | {r.social_welfare:,.0f} +- {r.social_welfare_std:,.0f} | "
+            f"{r.advertiser_surplus:,.0f} | {r.advertiser_roi:.2f} | {r.ctr:.4f} | "
             f"{real['budget_utilisation']:.3f} | {real['pacing_error']:.3f} | {real['budget_exhausted_share']:.3f} |"
         )
     return [*lines, ""]
 
 
-def write_results(results: dict) -> None:
+def write_results(results: dict, name: str) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "auction.json").write_text(json.dumps(results, indent=2, default=float))
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=float))
     lines = [f"# Auction benchmarks ({results['when']}, {results['machine']})", ""]
     if "kernel" in results:
         lines += _kernel_md(results["kernel"])
@@ -322,11 +336,11 @@ def write_results(results: dict) -> None:
         r = results["replay"]
         t = r["timings_s"]
         lines += [
-            "## Default-world replay",
+            f"## Replay of the evaluation day (conf/{results['env']})",
             "",
             f"Candidates: {r['source']}; {r['ranked_rows']:,} ranked rows, {r['requests']:,} requests, "
             f"{r['candidates_per_request']:.0f} candidates per request and model; {r['replays']} replays "
-            "(mechanism x model, oracle included) plus the A/B test's three.",
+            f"(mechanism x model x click-draw seed, oracle included) plus the A/B test's {r['ab_replays']}.",
             "",
             "| phase | seconds |",
             "|---|---|",
@@ -354,23 +368,28 @@ def write_results(results: dict) -> None:
         ]
     if "coverage" in results:
         c = results["coverage"]
+        spread = c["true_lift_spread"]
         lines += [
             f"## A/B interval coverage over {c['seeds']} seeds (nominal {c['nominal']:.0%})",
             "",
-            f"True lift (full-traffic replays, expected outcomes): clicks {c['true_lift']['clicks']:+.4f}, "
-            f"revenue {c['true_lift']['revenue']:+.4f}.",
+            f"True lift (full-traffic replays, expected outcomes, {spread['clicks']['draw_seeds']} click-draw "
+            f"seeds): clicks {c['true_lift']['clicks']:+.4f} (single draws: sd {spread['clicks']['std']:.4f}, "
+            f"{spread['clicks']['min']:+.4f} to {spread['clicks']['max']:+.4f}), revenue "
+            f"{c['true_lift']['revenue']:+.4f} (sd {spread['revenue']['std']:.4f}, {spread['revenue']['min']:+.4f} "
+            f"to {spread['revenue']['max']:+.4f}). The first draw alone (the single-draw truth): clicks "
+            f"{c['single_draw_true_lift']['clicks']:+.4f}, revenue {c['single_draw_true_lift']['revenue']:+.4f}.",
             "",
-            "| metric | coverage | mean interval width | mean estimate | sd of estimate |",
-            "|---|---|---|---|---|",
+            "| metric | coverage | coverage of the single-draw truth | mean interval width | mean estimate | sd of estimate |",
+            "|---|---|---|---|---|---|",
             *[
-                f"| {k} | {v:.3f} | {c['mean_interval_width'][k]:.4f} | "
+                f"| {k} | {v:.3f} | {c['single_draw_coverage'][k]:.3f} | {c['mean_interval_width'][k]:.4f} | "
                 f"{c['mean_estimated_lift'].get(k.removesuffix('_cuped'), float('nan')):+.4f} | "
                 f"{c['sd_estimated_lift'].get(k.removesuffix('_cuped'), float('nan')):.4f} |"
                 for k, v in c["coverage"].items()
             ],
             "",
         ]
-    (RESULTS / "auction.md").write_text("\n".join(lines))
+    (RESULTS / f"{name}.md").write_text("\n".join(lines))
 
 
 def main() -> None:
@@ -387,19 +406,26 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--coverage-seeds", type=int, default=200)
+    parser.add_argument("--env", default="base", help="config environment of the parameters (conf/<env>)")
+    parser.add_argument(
+        "--truth-draw-seeds", type=int, default=None, help="click-draw seeds of the true lift (default: ab_test's)"
+    )
     args = parser.parse_args()
+    name = "auction" if args.env == "base" else f"auction_{args.env}"
 
     results: dict = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "env": args.env,
         "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} cores, Python {sys.version.split()[0]}",
     }
     if "kernel" in args.sections:
         print("kernel", flush=True)
         results["kernel"] = bench_kernel(args.repeats)
     if set(args.sections) & {"replay", "pacing", "coverage"}:
-        params = _project_params()
+        params = _project_params(args.env)
         auction = AuctionEvalParams.model_validate(params["auction_eval"])
-        ab = AbTestParams.model_validate(params["ab_test"])
+        truth_seeds = {} if args.truth_draw_seeds is None else {"truth_draw_seeds": args.truth_draw_seeds}
+        ab = AbTestParams.model_validate({**params["ab_test"], **truth_seeds})
         world = _load_world(args.raw)
         print("replay", flush=True)
         results["replay"], (day, _) = bench_replay(world, args.ranked, auction, ab)
@@ -410,8 +436,8 @@ def main() -> None:
             results["coverage"] = bench_coverage(
                 day, auction, ab, world["impressions"], world["test_day"], args.coverage_seeds
             )
-    write_results(results)
-    print((RESULTS / "auction.md").read_text())
+    write_results(results, name)
+    print((RESULTS / f"{name}.md").read_text())
 
 
 if __name__ == "__main__":

@@ -42,3 +42,12 @@ def test_shading_is_for_first_price_only():
         MechanismSpec(kind="gsp", shading={"kind": "factor", "factor": 0.7})
     with pytest.raises(ValidationError, match="grid values must lie in"):
         MechanismSpec(kind="first_price", shading={"kind": "learned", "grid": [0.5, 1.5]})
+
+
+@pytest.mark.parametrize(
+    ("model", "section", "key"),
+    [(AuctionEvalParams, "auction_eval", "draw_seeds"), (AbTestParams, "ab_test", "truth_draw_seeds")],
+)
+def test_fewer_than_one_draw_seed_fails_with_the_parameters_name(model, section, key):
+    with pytest.raises(ValidationError, match=key):
+        model.model_validate({**project_parameters("base")[section], key: 0})

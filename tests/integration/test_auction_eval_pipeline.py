@@ -19,6 +19,7 @@ from mlflow import MlflowClient
 
 from adrank_pipelines.auction.synthetic import noisy_oracle_candidates
 from adrank_pipelines.marketplace import GroundTruth, MarketplaceTables
+from tests.conftest import project_parameters
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +73,19 @@ def test_auction_eval_replays_every_mechanism_and_model_and_reads_out_the_ab_tes
     assert (expected["fill_rate"] <= 1).all()
     # One slot sold per request against up to four.
     assert (expected.loc["second_price", "impressions"] < expected.loc["gsp", "impressions"]).all()
+    # Every cell is replayed once per click-draw seed; the outcomes are their mean and sd.
+    params = project_parameters("test")
+    seeds = params["auction_eval"]["draw_seeds"]
+    by_seed = pd.read_csv(reporting / "auction_outcomes_by_seed.csv")
+    assert seeds > 1 and len(by_seed) == len(outcomes) * seeds and (outcomes["draw_seeds"] == seeds).all()
+    welfare = by_seed.groupby(["mechanism", "model", "reading"])["social_welfare"]
+    summary = outcomes.set_index(["mechanism", "model", "reading"])
+    pd.testing.assert_series_equal(
+        summary["social_welfare"].sort_index(), welfare.mean().sort_index(), check_names=False
+    )
+    pd.testing.assert_series_equal(
+        summary["social_welfare_std"].sort_index(), welfare.std().sort_index(), check_names=False
+    )
 
     advertisers = pd.read_parquet(reporting / "auction_advertiser_outcomes.parquet")
     bids = test_world.ads.groupby("advertiser_id")["bid"].max()
@@ -89,6 +103,10 @@ def test_auction_eval_replays_every_mechanism_and_model_and_reads_out_the_ab_tes
     clicks = readout["metrics"]["clicks_per_user"]
     assert clicks["ci_low"] <= clicks["lift"] <= clicks["ci_high"] and 0 <= clicks["p_value"] <= 1
     assert "true_lift" in clicks and "cuped" in clicks
+    # The truth is the lift of totals summed over draw seeds: a weighted mean of the single-draw lifts.
+    spread = clicks["true_lift_spread"]
+    assert spread["draw_seeds"] == params["ab_test"]["truth_draw_seeds"] and spread["std"] > 0
+    assert spread["min"] <= clicks["true_lift"] <= spread["max"]
     for plot in ("auction_comparison_plot", "auction_pacing_plot", "ab_lift_plot"):
         assert (reporting / f"{plot}.png").stat().st_size > 0
 

@@ -166,11 +166,14 @@ def _fewer_ads_than_k(project: Path) -> None:
 def _reserve_above_every_bid(project: Path) -> None:
     outcomes = _outcomes(project)
     assert (outcomes["impressions"] == 0).all() and (outcomes["revenue"] == 0).all()
+    assert (outcomes["revenue_std"] == 0).all(), "nothing sold in any draw: no spread"
     readout = _report(project, "ab_readout.json")
     for metric in ("clicks_per_user", "revenue_per_user"):
         entry = readout["metrics"][metric]
         assert entry["lift"] is None and entry["p_value"] is None and entry["true_lift"] is None
         assert "the control arm has no" in entry["undefined"]
+        assert "the control model earns no expected" in entry["true_lift_undefined"]
+        assert entry["true_lift_spread"]["std"] is None and entry["true_lift_spread"]["min"] is None
     assert "no ad" in readout["ctr_two_proportion_z_test"]["undefined"]
 
 

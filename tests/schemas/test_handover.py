@@ -161,12 +161,13 @@ def candidate_truth() -> pd.DataFrame:
     )
 
 
-def auction_outcomes() -> pd.DataFrame:
+def auction_outcomes_by_seed() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "mechanism": ["gsp", "gsp"],
             "model": ["oracle", "oracle"],
             "reading": ["expected", "realised"],
+            "draw_seed": ints(0, 0),
             "impressions": [100.0, 100.0],
             "fill_rate": [0.9, 0.9],
             "clicks": [3.2, 3.0],
@@ -183,6 +184,12 @@ def auction_outcomes() -> pd.DataFrame:
             "withdrawn_impressions": [0.0, 0.0],
         }
     )
+
+
+def auction_outcomes() -> pd.DataFrame:
+    """Means over two draw seeds, the headline figures' sd beside them."""
+    spread = {f"{metric}_std": [0.1, 0.3] for metric in ("revenue", "clicks", "advertiser_surplus", "social_welfare")}
+    return auction_outcomes_by_seed().drop(columns="draw_seed").assign(draw_seeds=ints(2, 2), **spread)
 
 
 def auction_advertiser_outcomes() -> pd.DataFrame:
@@ -236,6 +243,7 @@ VALID: dict[str, Callable[[], pd.DataFrame]] = {
     "first_ranked_candidates": first_ranked_candidates,
     "candidate_truth": candidate_truth,
     "auction_outcomes": auction_outcomes,
+    "auction_outcomes_by_seed": auction_outcomes_by_seed,
     "auction_advertiser_outcomes": auction_advertiser_outcomes,
     "auction_pacing_curves": auction_pacing_curves,
 }
@@ -275,6 +283,10 @@ def test_the_pacing_figures_of_the_expected_reading_may_be_missing_but_not_the_c
     enforce("auction_outcomes", auction_outcomes().assign(fill_rate=np.nan, ctr=np.nan, advertiser_roi=np.nan))
     with pytest.raises(HandoverContractError, match="column 'clicks', check 'not_nullable'"):
         enforce("auction_outcomes", auction_outcomes().assign(clicks=[np.nan, 3.0]))
+
+
+def test_the_spread_over_draw_seeds_is_missing_with_a_single_seed():
+    enforce("auction_outcomes", auction_outcomes().assign(draw_seeds=ints(1, 1), revenue_std=np.nan))
 
 
 def setting(column: str, row: int, value: object) -> Callable[[pd.DataFrame], pd.DataFrame]:
@@ -348,6 +360,14 @@ BROKEN = [
     ("auction_outcomes", setting("fill_rate", 0, 1.2), "fill_rate", "in_range"),
     ("auction_outcomes", setting("revenue", 1, -1.0), "revenue", "greater_than_or_equal_to(0)"),
     ("auction_outcomes", setting("reading", 1, "expected"), "mechanism, model, reading", "multiple_fields_uniqueness"),
+    ("auction_outcomes", setting("revenue_std", 0, -0.1), "revenue_std", "greater_than_or_equal_to(0)"),
+    ("auction_outcomes", setting("draw_seeds", 0, 0), "draw_seeds", "greater_than_or_equal_to(1)"),
+    (
+        "auction_outcomes_by_seed",
+        setting("reading", 1, "expected"),
+        "mechanism, model, reading, draw_seed",
+        "multiple_fields_uniqueness",
+    ),
     ("auction_advertiser_outcomes", setting("exhausted_step", 1, -2), "exhausted_step", "greater_than_or_equal_to(-1)"),
     (
         "auction_advertiser_outcomes",

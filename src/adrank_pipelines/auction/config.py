@@ -138,6 +138,9 @@ class AuctionEvalParams(_StrictModel):
     # Advertisers whose budget bound (they spent at least this share of it) count in the pacing error.
     pacing_error_min_utilisation: float = Field(default=0.9, ge=0.0, le=1.0)
     seed: int = 0  # click and conversion draws (shared by every replay: common random numbers)
+    # Every replay runs with the click-draw seeds seed, seed + 1, ...: realised clicks spend budgets and so
+    # change which ads serve later, so one seed's outcomes (expected ones too) are one draw of many (ADR 0018).
+    draw_seeds: PositiveInt = 5
 
     @model_validator(mode="after")
     def _reference_is_a_mechanism(self) -> AuctionEvalParams:
@@ -159,3 +162,6 @@ class AbTestParams(_StrictModel):
     # CUPED: per-user clicks on the days before the evaluation day as the covariate.
     cuped: bool = True
     seed: int = 1  # user split and click draws of the experiment
+    # The true lift is the lift in expected totals averaged over this many pairs of full-traffic replays
+    # (click-draw seeds auction_eval.seed, seed + 1, ...): under binding budgets one pair is one draw (ADR 0018).
+    truth_draw_seeds: PositiveInt = 10

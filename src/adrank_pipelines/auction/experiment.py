@@ -4,7 +4,9 @@ models, served through one mechanism with pacing, read out per user.
 Each arm gets its traffic share of every advertiser's budget (a budget-split design), so the arms
 cannot take spend from each other. The truth is what the simulator knows and a real platform does
 not: the lift in expected (true pCTR) clicks and revenue when every user gets the treatment instead
-of the control, from two full-traffic replays.
+of the control, from pairs of full-traffic replays. Realised clicks spend budgets and so change which
+ads serve later, so one pair of replays is one draw of that lift: the truth is the lift of the totals
+averaged over several click-draw seeds, reported with the spread of the single-draw lifts (ADR 0018).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 
 from adrank_pipelines.auction.book import Accounts, ReplayDay
 from adrank_pipelines.auction.config import AbTestParams, AuctionEvalParams
-from adrank_pipelines.auction.grid import replay
+from adrank_pipelines.auction.grid import draw_seeds, replay
 from adrank_pipelines.auction.keys import lookup
 from adrank_pipelines.monitoring.ab_test import cuped, relative_lift, two_proportion_z_test, welch_t_test
 
@@ -83,18 +85,55 @@ def run_arms(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams, seed:
     )
 
 
-def true_lift(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams) -> dict[str, float | None]:
-    """Lift in expected clicks and revenue per user when every user gets the treatment model
-    (None where the control model earns none of it: a lift relative to zero is undefined)."""
-    mechanism = auction.mechanisms[ab.mechanism]
-    totals = {}
-    for model in (ab.control_model, ab.treatment_model):
-        log = replay(day, day.book(model), mechanism, auction)
-        totals[model] = {"clicks": log.true_pctr.sum(), "revenue": (log.true_pctr * log.price).sum()}
-    control, treatment = totals[ab.control_model], totals[ab.treatment_model]
-    return {
-        metric: float(treatment[metric] / control[metric] - 1.0) if control[metric] > 0 else None for metric in METRICS
-    }
+@dataclass(frozen=True)
+class TrueLift:
+    """The true lift of one metric over click-draw seeds.
+
+    ``lift`` is the lift of the totals averaged over the seeds (None where the control earns nothing in
+    any of them): a ratio of means, the quantity the experiment's per-user lift estimates. ``per_seed``
+    holds each seed's own lift (NaN where that seed's control earns nothing); its spread is how far one
+    draw's truth can stray.
+    """
+
+    lift: float | None
+    per_seed: np.ndarray
+
+    def spread(self) -> dict[str, float | int | None]:
+        """Draw seeds, and the standard deviation (None below two defined seeds), minimum and maximum
+        of the single-seed lifts (None where no seed defines one)."""
+        defined = self.per_seed[~np.isnan(self.per_seed)]
+        return {
+            "draw_seeds": len(self.per_seed),
+            "std": float(defined.std(ddof=1)) if len(defined) > 1 else None,
+            "min": float(defined.min()) if len(defined) else None,
+            "max": float(defined.max()) if len(defined) else None,
+        }
+
+
+def lift_over_draws(control: np.ndarray, treatment: np.ndarray) -> TrueLift:
+    """The lift of ``treatment`` over ``control`` totals, one of each per click-draw seed."""
+    per_seed = np.full(len(control), np.nan)
+    np.divide(treatment, control, out=per_seed, where=control > 0)
+    mean_control = control.mean()
+    return TrueLift(
+        lift=float(treatment.mean() / mean_control - 1.0) if mean_control > 0 else None,
+        per_seed=per_seed - 1.0,
+    )
+
+
+def true_lift(day: ReplayDay, auction: AuctionEvalParams, ab: AbTestParams) -> dict[str, TrueLift]:
+    """Lift in expected clicks and revenue per user when every user gets the treatment model, over the
+    click-draw seeds auction_eval.seed, seed + 1, ... (ab_test.truth_draw_seeds of them); each seed
+    replays both models with the same draws."""
+    control, treatment = (_expected_totals(day, model, auction, ab) for model in (ab.control_model, ab.treatment_model))
+    return {metric: lift_over_draws(control[:, i], treatment[:, i]) for i, metric in enumerate(METRICS)}
+
+
+def _expected_totals(day: ReplayDay, model: str, auction: AuctionEvalParams, ab: AbTestParams) -> np.ndarray:
+    """[draw seed, metric] expected totals (METRICS' order) of ``model``'s full-traffic replays."""
+    book, mechanism = day.book(model), auction.mechanisms[ab.mechanism]
+    logs = (replay(day, book, mechanism, auction, seed) for seed in draw_seeds(auction.seed, ab.truth_draw_seeds))
+    return np.array([[log.true_pctr.sum(), (log.true_pctr * log.price).sum()] for log in logs])
 
 
 def undefined_lift_reason(metric: str, control: np.ndarray, treatment: np.ndarray) -> str | None:
@@ -144,16 +183,28 @@ def _ctr_test(totals: ArmTotals, alpha: float) -> dict[str, Any]:
     )
 
 
+def _truth_entry(metric: str, truth: TrueLift) -> dict[str, Any]:
+    """The true lift, its spread over draw seeds, and why it is undefined where it is."""
+    entry: dict[str, Any] = {"true_lift": truth.lift, "true_lift_spread": truth.spread()}
+    if truth.lift is None:
+        entry["true_lift_undefined"] = (
+            f"the control model earns no expected {metric} in any of its {len(truth.per_seed)} full-traffic "
+            "replays: a lift relative to zero is undefined"
+        )
+    return entry
+
+
 def readout(
-    totals: ArmTotals, truth: dict[str, float | None], ab: AbTestParams, covariate: np.ndarray | None
+    totals: ArmTotals, truth: Mapping[str, TrueLift], ab: AbTestParams, covariate: np.ndarray | None
 ) -> dict[str, Any]:
-    """Per-metric lift with interval and p-value beside the true lift; CTR by the two-proportion test."""
+    """Per-metric lift with interval and p-value beside the true lift (and its spread over draw seeds);
+    CTR by the two-proportion test."""
     arm = totals.arm
     metrics: dict[str, Any] = {}
     for name in METRICS:
         values = getattr(totals, name)
-        entry = {**_lift_entry(name, values, arm, ab.alpha), "true_lift": truth[name]}
-        entry["interval_covers_true_lift"] = _covers(entry, truth[name])
+        entry = {**_lift_entry(name, values, arm, ab.alpha), **_truth_entry(name, truth[name])}
+        entry["interval_covers_true_lift"] = _covers(entry, truth[name].lift)
         if entry["lift"] is not None:
             welch = welch_t_test(values[arm == CONTROL], values[arm == TREATMENT])
             entry["welch_t_test"] = {"difference_per_user": welch.difference, "p_value": welch.p_value}
@@ -164,7 +215,7 @@ def readout(
                     **adjusted_entry,
                     "theta": theta,
                     "variance_reduction": float(1.0 - adjusted.var() / values.var()) if values.var() > 0 else 0.0,
-                    "interval_covers_true_lift": _covers(adjusted_entry, truth[name]),
+                    "interval_covers_true_lift": _covers(adjusted_entry, truth[name].lift),
                 }
         metrics[f"{name}_per_user"] = entry
     ctr = _ctr_test(totals, ab.alpha)
@@ -174,6 +225,10 @@ def readout(
             "users": {"control": int((arm == CONTROL).sum()), "treatment": int((arm == TREATMENT).sum())},
             "budget_split": "each arm gets its traffic share of every advertiser's budget",
             "unit": "user (per-user totals of the evaluation day, users with at least one request)",
+            "true_lift": (
+                f"lift in expected (true pCTR) totals when every user gets the treatment, averaged over "
+                f"{ab.truth_draw_seeds} click-draw seeds of full-traffic replays; true_lift_spread: the single-seed lifts"
+            ),
         },
         "metrics": metrics,
         "ctr_two_proportion_z_test": ctr,
@@ -181,10 +236,14 @@ def readout(
 
 
 def readout_metrics(result: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Lift, interval, p-value and true lift per metric, in kedro-mlflow's metrics shape."""
-    return {
-        f"{metric}.{key}": {"value": float(entry[key]), "step": 0}
+    """Lift, interval, p-value, true lift and its spread over draw seeds per metric, in kedro-mlflow's
+    metrics shape (undefined figures left out)."""
+    figures = {
+        f"{metric}.{key}": value
         for metric, entry in result["metrics"].items()
-        for key in ("lift", "ci_low", "ci_high", "p_value", "true_lift")
-        if entry[key] is not None
+        for key, value in (
+            *((key, entry[key]) for key in ("lift", "ci_low", "ci_high", "p_value", "true_lift")),
+            ("true_lift_std", entry["true_lift_spread"]["std"]),
+        )
     }
+    return {name: {"value": float(value), "step": 0} for name, value in figures.items() if value is not None}

@@ -1,8 +1,11 @@
-"""What one replay produced, for the platform, the advertisers and the users.
+"""What one replay produced, for the platform, the advertisers and the users, and its summary
+over click-draw seeds.
 
 Two readings of the same served impressions: ``expected`` weighs every impression by its true
 click and conversion probabilities (the ground truth), ``realised`` counts the seeded draws. Social
 welfare is the advertisers' value (payments are transfers between advertisers and the platform).
+Realised clicks spend budgets and so decide which ads serve later in the day: where budgets bind, even
+the expected reading changes with the draws, hence the summary over click-draw seeds.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from adrank_pipelines.auction.book import CandidateBook
 from adrank_pipelines.auction.replay import ReplayLog
 
 EXPECTED, REALISED = "expected", "realised"
+OUTCOME_KEYS = ("mechanism", "model", "reading")
+DRAW_SEED, DRAW_SEEDS = "draw_seed", "draw_seeds"
+# The figures a model comparison is read on: they also get their spread over draw seeds.
+HEADLINE_METRICS = ("revenue", "clicks", "advertiser_surplus", "social_welfare")
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -137,3 +144,18 @@ def outcome_metrics(
             "withdrawn_impressions": float(log.withdrawn),
         }
     return metrics
+
+
+def across_draws(by_seed: pd.DataFrame) -> pd.DataFrame:
+    """One row per mechanism x model x reading of ``by_seed`` (one row per draw seed as well): the
+    number of seeds, every metric's mean over them (over the seeds where it is defined) and, beside
+    each headline metric, its sample standard deviation as ``<metric>_std`` (missing with one seed)."""
+    groups = by_seed.drop(columns=DRAW_SEED).groupby(list(OUTCOME_KEYS), sort=False)
+    means = groups.mean()
+    spread = groups[list(HEADLINE_METRICS)].std(ddof=1).add_suffix("_std")
+    columns = [
+        name for metric in means.columns for name in (metric, f"{metric}_std") if name in means or name in spread
+    ]
+    summary = means.join(spread)[columns]
+    summary.insert(0, DRAW_SEEDS, groups.size())
+    return summary.reset_index()

@@ -26,7 +26,8 @@ class _BarStyle(TypedDict, total=False):
 
 
 def comparison_bars(outcomes: pd.DataFrame, oracle_name: str) -> Figure:
-    """Expected revenue, welfare, surplus and clicks: one group per mechanism, one bar per model."""
+    """Expected revenue, welfare, surplus and clicks: one group per mechanism, one bar per model, the
+    mean over the draw seeds with +-1 standard deviation."""
     expected = outcomes.loc[outcomes["reading"] == EXPECTED]
     mechanisms = list(dict.fromkeys(expected["mechanism"]))
     models = list(dict.fromkeys(expected["model"]))
@@ -34,14 +35,22 @@ def comparison_bars(outcomes: pd.DataFrame, oracle_name: str) -> Figure:
     figure = Figure(figsize=(12, 8))
     for index, (metric, title) in enumerate(_PANELS.items(), start=1):
         axes = figure.add_subplot(2, 2, index)
-        table = expected.pivot(index="mechanism", columns="model", values=metric).loc[mechanisms, models]
+        table, spread = (
+            expected.pivot(index="mechanism", columns="model", values=column).loc[mechanisms, models]
+            for column in (metric, f"{metric}_std")
+        )
         for offset, model in enumerate(models):
             style: _BarStyle = {"color": "black", "alpha": 0.35} if model == oracle_name else {}
-            axes.bar(np.arange(len(mechanisms)) + offset * width, table[model], width, label=model, **style)
+            x = np.arange(len(mechanisms)) + offset * width
+            axes.bar(x, table[model], width, yerr=spread[model], capsize=2, label=model, **style)
         axes.set_xticks(np.arange(len(mechanisms)) + 0.4 - width / 2, mechanisms, rotation=20, fontsize="small")
         axes.set_title(title)
     figure.axes[0].legend(fontsize="small")
-    figure.suptitle("Evaluation-day replay, expected outcomes (true pCTR / pCVR of the served ads)")
+    seeds = int(expected["draw_seeds"].max())
+    figure.suptitle(
+        "Evaluation-day replay, expected outcomes (true pCTR / pCVR of the served ads): "
+        f"mean over {seeds} click-draw seeds, +-1 sd"
+    )
     figure.tight_layout()
     return figure
 
@@ -75,12 +84,14 @@ def pacing_lines(pacing: pd.DataFrame, mechanism: str) -> Figure:
 
 
 def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
-    """Estimated lift with its interval per metric (plain and CUPED), and the true lift."""
+    """Estimated lift with its interval per metric (plain and CUPED), and the true lift with the range
+    of its single-draw values."""
     rows = []
     for metric, entry in readout["metrics"].items():
         rows.append((metric, entry))
         if "cuped" in entry:
-            rows.append((f"{metric} (CUPED)", {**entry["cuped"], "true_lift": entry["true_lift"]}))
+            truth = {key: entry[key] for key in ("true_lift", "true_lift_spread")}
+            rows.append((f"{metric} (CUPED)", {**entry["cuped"], **truth}))
     undefined = [f"{label}: {entry['undefined']}" for label, entry in rows if entry["lift"] is None]
     rows = [(label, entry) for label, entry in rows if entry["lift"] is not None]
     figure = Figure(figsize=(7, 1.2 + 0.8 * max(len(rows), 1) + 0.3 * len(undefined)))
@@ -97,6 +108,17 @@ def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
             capsize=4,
             label="estimate" if y == 0 else None,
         )
+        spread = entry["true_lift_spread"]
+        if spread["min"] is not None:
+            axes.plot(
+                [spread["min"], spread["max"]],
+                [y, y],
+                color="grey",
+                linewidth=6,
+                alpha=0.3,
+                solid_capstyle="butt",
+                label=f"true lift, range of {spread['draw_seeds']} single draws" if y == 0 else None,
+            )
         axes.plot(
             np.nan if entry["true_lift"] is None else entry["true_lift"],
             y,
@@ -104,7 +126,7 @@ def ab_lift_plot(readout: Mapping[str, Any]) -> Figure:
             color="black",
             markersize=9,
             linestyle="none",
-            label="true lift" if y == 0 else None,
+            label="true lift (mean over draws)" if y == 0 else None,
         )
     axes.axvline(0.0, color="grey", linestyle=":")
     axes.set_yticks(range(len(rows)), [label for label, _ in rows])

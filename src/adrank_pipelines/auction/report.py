@@ -7,9 +7,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from adrank_pipelines.auction.outcomes import EXPECTED, REALISED
-
-HEADLINE_METRICS = ("revenue", "clicks", "advertiser_surplus", "social_welfare")
+from adrank_pipelines.auction.outcomes import DRAW_SEEDS, EXPECTED, HEADLINE_METRICS, OUTCOME_KEYS, REALISED
 
 
 def _clean(value: Any) -> Any:
@@ -20,7 +18,7 @@ def _clean(value: Any) -> Any:
 
 
 def _metrics(row: pd.Series) -> dict[str, Any]:
-    return {str(k): _clean(float(v)) for k, v in row.drop(["mechanism", "model", "reading"]).items()}
+    return {str(k): _clean(float(v)) for k, v in row.drop([*OUTCOME_KEYS, DRAW_SEEDS]).items()}
 
 
 def _expected(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -64,9 +62,14 @@ def comparison_report(
         "mechanisms": mechanisms,
         "models": models,
         "oracle": oracle_name,
+        "draw_seeds": int(outcomes[DRAW_SEEDS].max()),
         "readings": {
             EXPECTED: "weighted by the true click / conversion probabilities of the served impressions",
             REALISED: "seeded click and conversion draws (these drive budgets and pacing)",
+            "over draw seeds": (
+                "every figure is the mean over the click-draw seeds; <metric>_std is the standard deviation "
+                f"of {', '.join(HEADLINE_METRICS)} over them (null with one seed)"
+            ),
         },
         "results": results,
         "share_of_oracle": share_of_oracle,
@@ -75,10 +78,13 @@ def comparison_report(
 
 
 def mlflow_metrics(outcomes: pd.DataFrame) -> dict[str, dict[str, float]]:
-    """Headline expected figures per mechanism x model, in kedro-mlflow's metrics shape."""
+    """Headline expected figures per mechanism x model (mean over the draw seeds, and the standard
+    deviation where there are several), in kedro-mlflow's metrics shape."""
     expected = outcomes.loc[outcomes["reading"] == EXPECTED]
+    columns = [*HEADLINE_METRICS, "budget_utilisation", *(f"{metric}_std" for metric in HEADLINE_METRICS)]
     return {
-        f"{row.mechanism}.{row.model}.{metric}": {"value": float(getattr(row, metric)), "step": 0}
+        f"{row.mechanism}.{row.model}.{column}": {"value": float(getattr(row, column)), "step": 0}
         for row in expected.itertuples()
-        for metric in (*HEADLINE_METRICS, "budget_utilisation")
+        for column in columns
+        if not math.isnan(getattr(row, column))
     }

@@ -32,6 +32,7 @@ from adrank_pipelines.schemas.contract_model import (
 from adrank_pipelines.schemas.failures import ContractOutcome, DataContractError
 from adrank_pipelines.schemas.handover_serving import (
     AuctionAdvertiserOutcomesSchema,
+    AuctionOutcomesBySeedSchema,
     AuctionOutcomesSchema,
     AuctionPacingCurvesSchema,
     CandidateTruthSchema,
@@ -150,6 +151,7 @@ HANDOVER_CONTRACTS: dict[str, type[TableContract]] = {
     "first_ranked_candidates": FirstRankedCandidatesSchema,
     "candidate_truth": CandidateTruthSchema,
     "auction_outcomes": AuctionOutcomesSchema,
+    "auction_outcomes_by_seed": AuctionOutcomesBySeedSchema,
     "auction_advertiser_outcomes": AuctionAdvertiserOutcomesSchema,
     "auction_pacing_curves": AuctionPacingCurvesSchema,
 }

@@ -83,8 +83,8 @@ class CandidateTruthSchema(TableContract):
         unique = ("request_id", "ad_id")
 
 
-class AuctionOutcomesSchema(TableContract):
-    """One row per mechanism x model x reading; mechanism and model names come from the parameters."""
+class _AuctionOutcomeFigures(TableContract):
+    """The figures of a mechanism x model x reading; mechanism and model names come from the parameters."""
 
     mechanism: Series[str]
     model: Series[str]
@@ -105,6 +105,27 @@ class AuctionOutcomesSchema(TableContract):
     budget_utilisation: Series[np.float64] = pa.Field(ge=0, nullable=True)
     pacing_error: Series[np.float64] = pa.Field(ge=0, nullable=True)
     budget_exhausted_share: Series[np.float64] = probability(nullable=True)
+
+
+class AuctionOutcomesBySeedSchema(_AuctionOutcomeFigures):
+    """One row per mechanism x model x reading x click-draw seed."""
+
+    draw_seed: Series[np.int64]
+
+    class Config:
+        unique = ("mechanism", "model", "reading", "draw_seed")
+
+
+class AuctionOutcomesSchema(_AuctionOutcomeFigures):
+    """One row per mechanism x model x reading: every figure the mean over the click-draw seeds, the
+    headline ones' standard deviation beside it."""
+
+    draw_seeds: Series[np.int64] = pa.Field(ge=1)
+    # Missing with a single draw seed: one draw says nothing of the spread.
+    revenue_std: Series[np.float64] = pa.Field(ge=0, nullable=True)
+    clicks_std: Series[np.float64] = pa.Field(ge=0, nullable=True)
+    advertiser_surplus_std: Series[np.float64] = pa.Field(ge=0, nullable=True)
+    social_welfare_std: Series[np.float64] = pa.Field(ge=0, nullable=True)
 
     class Config:
         unique = ("mechanism", "model", "reading")

@@ -58,22 +58,26 @@ def replay_auction_grid(
     ads: pd.DataFrame,
     advertisers: pd.DataFrame,
     params: AuctionEvalParams,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Outcomes per mechanism x model x reading, per advertiser, and pacing curves."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Outcomes per mechanism x model x reading (over draw seeds, and per seed), per advertiser, and
+    pacing curves."""
     shifts = position_effects["position_logit_shift"]
     day, models = replay_inputs(ranked, candidate_truth, shifts, requests, ads, advertisers, params)
     result = run_grid(day, models, params)
     best = result.outcomes.query("reading == 'expected'").sort_values("social_welfare").iloc[-1]
     logger.info(
-        "replayed %d requests x %d mechanisms x %d models; highest expected welfare %.1f (%s, %s)",
+        "replayed %d requests x %d mechanisms x %d models x %d draw seeds; highest mean expected welfare "
+        "%.1f (sd %.1f; %s, %s)",
         len(day.requests),
         len(params.mechanisms),
         len(models),
+        params.draw_seeds,
         best["social_welfare"],
+        best["social_welfare_std"],
         best["mechanism"],
         best["model"],
     )
-    return result.outcomes, result.accounts, result.pacing
+    return result.outcomes, result.outcomes_by_seed, result.accounts, result.pacing
 
 
 def report_auction_comparison(

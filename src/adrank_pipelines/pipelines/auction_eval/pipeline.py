@@ -36,7 +36,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.replay_auction_grid,
                 [*DAY_INPUTS, "params:auction_eval"],
-                ["auction_outcomes", "auction_advertiser_outcomes", "auction_pacing_curves"],
+                [
+                    "auction_outcomes",
+                    "auction_outcomes_by_seed",
+                    "auction_advertiser_outcomes",
+                    "auction_pacing_curves",
+                ],
                 name="replay_auction_grid",
                 tags=GROUND_TRUTH,
             ),
