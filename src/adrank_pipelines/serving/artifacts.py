@@ -71,7 +71,7 @@ class ServingArtifacts:
     ad_bids: np.ndarray  # per row of ad_ids_sorted
     ad_advertisers: np.ndarray  # per row of ad_ids_sorted
     ad_categories: np.ndarray  # per row of ad_ids_sorted
-    known_users: frozenset[int]
+    user_index: pd.Index  # the users table's user_id, by row
 
     def ad_rows(self, ad_ids: np.ndarray) -> np.ndarray:
         """Rows of ``ad_ids`` (any shape; ids not in the ads table map to row 0, callers mask them)."""
@@ -79,7 +79,11 @@ class ServingArtifacts:
         return np.minimum(rows, len(self.ad_ids_sorted) - 1)
 
     def is_known_user(self, user_id: int) -> bool:
-        return user_id in self.known_users
+        return user_id in self.user_index
+
+    def user_rows(self, user_ids: np.ndarray) -> np.ndarray:
+        """Rows of ``user_ids`` in the users table; -1 for a user it does not hold."""
+        return self.user_index.get_indexer(pd.Index(user_ids))
 
 
 # Which pipeline writes each entry the service reads (patterns by their model-free suffix).
@@ -217,5 +221,5 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
         ad_bids=by_id["bid"].to_numpy(dtype=np.float64),
         ad_advertisers=by_id["advertiser_id"].to_numpy(dtype=np.int64),
         ad_categories=by_id["category"].astype(str).to_numpy(),
-        known_users=frozenset(users["user_id"].tolist()),
+        user_index=pd.Index(users["user_id"]),
     )

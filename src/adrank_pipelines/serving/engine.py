@@ -192,9 +192,9 @@ class AdEngine:
     def _users(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The users of the batch: known ones as the users table has them, unknown ones (the cold-user
         path) with the request's country and platform and no other attribute."""
-        users = self.artifacts.users
-        known = users.loc[users["user_id"].isin(frame["user_id"])]
-        unknown = frame.loc[~frame["user_id"].isin(users["user_id"])].drop_duplicates("user_id")
+        rows = self.artifacts.user_rows(frame["user_id"].to_numpy())
+        known = self.artifacts.users.iloc[np.unique(rows[rows >= 0])]
+        unknown = frame.loc[rows < 0].drop_duplicates("user_id")
         cold = pd.DataFrame(
             {"user_id": unknown["user_id"], "country": unknown["context_country"], "platform": unknown["platform"]}
         )
