@@ -17,10 +17,12 @@ SLA rate is the highest rate of the unbroken run, from the lowest, that meets p9
    default, transformer for high-value users); per tier the ladder, its largest sustained rate, the mean
    milliseconds per batch of each stage and the mean batch size (from /metrics, between warm-up and end).
 2. Pre-ranking: the transformer tier with `prerank_keep: N` at one rate beside the full transformer tier.
-   Its quality cost (top-slot true value) cannot be seen over HTTP and is not measured here.
-3. Redis (with --redis-server): `tiered` on a Redis state at the embedded `tiered` maximum: server CPU per
-   request against the embedded store's at the same rate, Redis's own CPU apart; then two workers (both
-   cores, shared with the generator) on Redis: their ladder and the generator's own CPU per request.
+   Its quality cost (top-slot true pCTR) cannot be seen over HTTP: it is read from bench_ranking.py's
+   offline measurement of the same cut on the default world (benchmarks/results/ranking.json).
+3. Redis (with --redis-server): `tiered` on the embedded store and on Redis, started back to back in
+   --redis-pairs pairs at the tiered ladder's largest rate that kept up: server CPU per request, the median
+   of the pairs' ratios, Redis's own CPU apart; then two workers (both cores, shared with the generator) on
+   Redis: their ladder and the generator's own CPU per request.
 Results: --out (JSON) and a Markdown table beside it.
 """
 
@@ -234,18 +236,24 @@ def _at_rate(ladder: list[dict[str, Any]], rate: float) -> dict[str, Any] | None
 
 
 def redis_part(args: argparse.Namespace, tmp: Path, bodies: Bodies, tiered: dict[str, Any]) -> dict[str, Any]:
-    """Server CPU per request on a Redis state against the embedded store's at the same rate; then two workers."""
-    rate = tiered["figures_at_rate"]
-    embedded = _at_rate(tiered["ladder"], rate)
-    assert embedded is not None
+    """Server CPU per request on a Redis state against the embedded store's, in ``--redis-pairs`` back-to-back
+    pairs at one rate (the tiered ladder's largest rate that kept up), the median ratio; then two workers."""
+    rate = tiered[f"max_rps_p99_{args.saturation_p99_ms:g}ms"] or tiered["figures_at_rate"]
     with redis_server(args.redis_server, tmp) as store:
 
         def state(suffix: str) -> dict[str, Any]:
             return {"backend": "redis", "redis_url": store.url, "key_prefix": f"bench{os.urandom(4).hex()}{suffix}"}
 
-        one = run_configuration(
-            args, tmp, bodies, "redis", {"state": state("w1")}, rate=rate, also_pid=store.pid, seed_profiles=True
-        )
+        pairs = []
+        for pair in range(args.redis_pairs):
+            embedded = run_configuration(
+                args, tmp, bodies, f"embedded{pair}", {"state": _state(tmp, f"embedded{pair}")}, rate=rate
+            )
+            on_redis = run_configuration(
+                args, tmp, bodies, f"redis{pair}", {"state": state(f"w1p{pair}")}, rate=rate, also_pid=store.pid,
+                seed_profiles=True,
+            )  # fmt: skip
+            pairs.append({"embedded": embedded, "redis": on_redis})
         two = run_configuration(
             args,
             tmp,
@@ -260,17 +268,28 @@ def redis_part(args: argparse.Namespace, tmp: Path, bodies: Bodies, tiered: dict
     ladder2 = two.pop("ladder")
     sent2 = sum(entry["sent"] for entry in ladder2)
     generator_cpu = sum((entry["generator_cpu_ms_per_request"] or 0.0) * entry["sent"] for entry in ladder2)
-    redis_ms, embedded_ms = one["server_cpu_ms_per_request"], embedded["server_cpu_ms_per_request"]
+
+    def median_of(backend: str, figure: str) -> float | None:
+        values = [pair[backend][figure] for pair in pairs if pair[backend][figure] is not None]
+        return float(np.median(values)) if values else None
+
+    ratios = [
+        pair["redis"]["server_cpu_ms_per_request"] / pair["embedded"]["server_cpu_ms_per_request"] - 1
+        for pair in pairs
+        if pair["redis"]["server_cpu_ms_per_request"] and pair["embedded"]["server_cpu_ms_per_request"]
+    ]
     return {
         "redis_rate_per_s": rate,
-        "redis_note": "Server CPU per answered request (utime + stime of the server's process tree) over the run at "
-        "this rate; the embedded figure is the tiered ladder's run at the same rate. Redis's own CPU apart. "
-        "Two workers: taskset 0,1 for the server, the generator pinned to core 1 as well (it shares their cores).",
-        "redis_run": one,
-        "embedded_cpu_ms_per_request": embedded_ms,
-        "redis_cpu_ms_per_request": redis_ms,
-        "redis_cpu_overhead": redis_ms / embedded_ms - 1 if redis_ms and embedded_ms else None,
-        "redis_server_cpu_ms_per_request": one.get("redis_server_cpu_ms_per_request"),
+        "redis_note": "Server CPU per answered request (utime + stime of the server's process tree) over a run at "
+        "this rate, embedded and Redis started back to back in each pair; the overhead is the median of the "
+        "pairs' ratios. Redis's own CPU apart. Two workers: taskset 0,1 for the server, the generator pinned to "
+        "core 1 as well (it shares their cores).",
+        "redis_pairs": pairs,
+        "redis_pair_overheads": ratios,
+        "embedded_cpu_ms_per_request": median_of("embedded", "server_cpu_ms_per_request"),
+        "redis_cpu_ms_per_request": median_of("redis", "server_cpu_ms_per_request"),
+        "redis_cpu_overhead": float(np.median(ratios)) if ratios else None,
+        "redis_server_cpu_ms_per_request": median_of("redis", "redis_server_cpu_ms_per_request"),
         "workers2_max_rps": two["max_rps_p99_50ms"],
         "workers2": two,
         "workers2_ladder": ladder2,
@@ -278,10 +297,38 @@ def redis_part(args: argparse.Namespace, tmp: Path, bodies: Bodies, tiered: dict
     }
 
 
+def prerank_quality(keep: int, top_k: int | None, env: str | None) -> dict[str, Any] | None:
+    """What cutting each request to its ``keep`` best retrieved candidates costs in top-slot true pCTR, per
+    model, as benchmarks/bench_ranking.py measured it offline on the default world (the service's HTTP
+    answers carry no truth); None for another world or a cut it did not measure."""
+    path = RESULTS / "ranking.json"
+    if not path.exists() or (env or "local") not in ("local", "base"):
+        return None
+    measured = json.loads(path.read_text())
+    by_cap = {entry["cap"]: entry["top_values"] for entry in measured["caps"]}
+    if measured.get("env") != "base" or keep not in by_cap or top_k not in by_cap or keep >= top_k:
+        return None
+    return {
+        "source": f"benchmarks/results/ranking.json (measured {measured['measured_at']})",
+        "top_slot_true_pctr_change": {
+            model: by_cap[keep][model]["true_pctr"] / values["true_pctr"] - 1 for model, values in by_cap[top_k].items()
+        },
+    }
+
+
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _quality_text(quality: dict[str, Any] | None) -> str:
+    if quality is None:
+        return "not measured (not visible over HTTP; benchmarks/bench_ranking.py has no figure for this cut)"
+    changes = ", ".join(
+        f"{model} {change * 100:+.1f}%" for model, change in quality["top_slot_true_pctr_change"].items()
+    )
+    return f"top-slot true pCTR {changes} against all retrieved candidates ({quality['source']})"
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -315,7 +362,7 @@ def _markdown(result: dict[str, Any]) -> str:
             f"p50 {_fmt(prerank['p50_ms'])} ms, p99 {_fmt(prerank['p99_ms'])} ms, ranking "
             f"{_fmt(prerank.get('stages_ms', {}).get('ranking'), 2)} ms per batch; the full transformer tier at the "
             f"same rate: p50 {_fmt(full.get('p50_ms'))} ms, p99 {_fmt(full.get('p99_ms'))} ms. "
-            f"Quality cost: {result['prerank_quality'] or 'not measured (not visible over HTTP)'}.",
+            f"Quality cost: {_quality_text(result['prerank_quality'])}.",
         ]
     if result["redis_cpu_overhead"] is not None or result["workers2_max_rps"] is not None:
         lines += [
@@ -344,6 +391,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "serving.json", help="JSON; the .md goes beside it")
     parser.add_argument("--redis-server", type=Path, default=Path("/usr/bin/redis-server"))
+    parser.add_argument("--redis-pairs", type=int, default=2, help="embedded / Redis runs back to back")
     parser.add_argument("--prerank-keep", type=int, default=100)
     parser.add_argument("--prerank-rate", type=float, help="default: the transformer tier's largest sustained rate")
     parser.add_argument("--warmup", type=int, default=50, help="sequential requests after each start")
@@ -415,7 +463,7 @@ def main() -> None:
         "tier_settings": serving["tiers"],
         "tiers": tiers,
         "prerank": prerank,
-        "prerank_quality": None,  # not visible over HTTP; not computed offline here
+        "prerank_quality": prerank_quality(args.prerank_keep, parameters.get("indexing", {}).get("top_k"), args.env),
         **redis,
         "machine_start": start,
         "machine_end": _machine_state(),
