@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.columns import column_matrix
-from adrank_pipelines.features.sequences import gather, locate_history, sequence_column_names, wide_columns
+from adrank_pipelines.features.sequences import gather, locate_history, sequence_column_names, wide_frame
 from adrank_pipelines.features.timestamps import NANOSECONDS_PER_HOUR, epoch_nanoseconds
 from adrank_pipelines.features.vocabulary import Vocabulary, encoded_column_name
 
@@ -32,13 +32,19 @@ def browse_sequences(
     )
     categories = category_vocabulary.encode(user_events["category"])
     event_age = (request_times[:, None] - gather(history, event_times, np.int64)) / NANOSECONDS_PER_HOUR
-    return pd.DataFrame(
+    lengths = pd.DataFrame(
         {
             "request_id": requests["request_id"].to_numpy(),
             BROWSE_LENGTH_COLUMN: history.is_event.sum(axis=1).astype(np.int32),
-            **wide_columns(BROWSE_CATEGORY, gather(history, categories, np.int32)),
-            **wide_columns(BROWSE_AGE_HOURS, np.where(history.is_event, event_age, 0.0).astype(np.float32)),
         }
+    )
+    return pd.concat(
+        [
+            lengths,
+            wide_frame(BROWSE_CATEGORY, gather(history, categories, np.int32)),
+            wide_frame(BROWSE_AGE_HOURS, np.where(history.is_event, event_age, 0.0).astype(np.float32)),
+        ],
+        axis=1,
     )
 
 

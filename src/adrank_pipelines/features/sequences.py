@@ -65,8 +65,10 @@ def gather(history: History, values: np.ndarray, dtype: type) -> np.ndarray:
     return np.where(history.is_event, gathered, 0).astype(dtype)
 
 
-def wide_columns(field: str, matrix: np.ndarray) -> dict[str, np.ndarray]:
-    return dict(zip(sequence_column_names(field, matrix.shape[1]), matrix.T, strict=True))
+def wide_frame(field: str, matrix: np.ndarray) -> pd.DataFrame:
+    """``matrix``'s columns as the ``field`` slot columns: one block, not one array per slot (a table holds
+    a few hundred slots, and the request path builds one per batch)."""
+    return pd.DataFrame(matrix, columns=sequence_column_names(field, matrix.shape[1]), copy=False)
 
 
 def behaviour_sequences(
@@ -83,7 +85,6 @@ def behaviour_sequences(
     """
     request_users = requests["user_id"].to_numpy()
     request_times = epoch_nanoseconds(requests["event_time"])
-    columns: dict[str, np.ndarray] = {"request_id": requests["request_id"].to_numpy()}
 
     # Events of one user at one instant (several requests, several slots) keep request then slot order.
     tie_order = np.lexsort((impressions["position"].to_numpy(), impressions["request_id"].to_numpy()))
@@ -93,19 +94,25 @@ def behaviour_sequences(
     clicks = impressions["click"].to_numpy()[tie_order]
 
     history = locate_history(request_users, request_times, event_users, event_times, length)
-    columns[LENGTH_COLUMN] = history.is_event.sum(axis=1).astype(np.int32)
-    columns |= wide_columns(AD_ID, gather(history, ad_ids, np.int32))
     categories = category_vocabulary.encode(impressions["category"])[tie_order]
-    columns |= wide_columns(CATEGORY, gather(history, categories, np.int32))
-    columns |= wide_columns(CLICK, gather(history, clicks, np.int32))
     event_age = (request_times[:, None] - gather(history, event_times, np.int64)) / NANOSECONDS_PER_HOUR
-    columns |= wide_columns(AGE_HOURS, np.where(history.is_event, event_age, 0.0).astype(np.float32))
-
+    parts = [
+        pd.DataFrame(
+            {
+                "request_id": requests["request_id"].to_numpy(),
+                LENGTH_COLUMN: history.is_event.sum(axis=1).astype(np.int32),
+            }
+        ),
+        wide_frame(AD_ID, gather(history, ad_ids, np.int32)),
+        wide_frame(CATEGORY, gather(history, categories, np.int32)),
+        wide_frame(CLICK, gather(history, clicks, np.int32)),
+        wide_frame(AGE_HOURS, np.where(history.is_event, event_age, 0.0).astype(np.float32)),
+    ]
     if include_clicked_history:
         clicked = clicks == 1
         clicked_history = locate_history(
             request_users, request_times, event_users[clicked], event_times[clicked], length
         )
-        columns[CLICKED_LENGTH_COLUMN] = clicked_history.is_event.sum(axis=1).astype(np.int32)
-        columns |= wide_columns(CLICKED_AD_ID, gather(clicked_history, ad_ids[clicked], np.int32))
-    return pd.DataFrame(columns)
+        parts.append(pd.DataFrame({CLICKED_LENGTH_COLUMN: clicked_history.is_event.sum(axis=1).astype(np.int32)}))
+        parts.append(wide_frame(CLICKED_AD_ID, gather(clicked_history, ad_ids[clicked], np.int32)))
+    return pd.concat(parts, axis=1)
