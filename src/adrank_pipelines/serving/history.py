@@ -10,6 +10,7 @@ same history gets the same row as in ``behaviour_sequences``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,25 +39,46 @@ def history_tables(histories: Mapping[int, Sequence[UserEvent]]) -> tuple[pd.Dat
     """(impressions, organic views) of each user's events, in the shapes ``behaviour_sequences`` and
     ``browse_sequences`` read. An impression counts as clicked when the profile holds a click on the
     same ad at the same instant; events of one instant keep the profile's order."""
-    impression_rows: list[tuple[int, int, str, float, int]] = []
-    view_rows: list[tuple[int, str, float]] = []
+    shown: dict[str, list[Any]] = {"user_id": [], "ad_id": [], "category": [], "seconds": [], "click": []}
+    viewed: dict[str, list[Any]] = {"user_id": [], "category": [], "seconds": []}
     for user_id, events in histories.items():
         clicked = {(e.ad_id, e.event_time) for e in events if e.kind is EventKind.CLICK}
         for event in events:
             if event.kind is EventKind.IMPRESSION:
-                was_clicked = int((event.ad_id, event.event_time) in clicked)
-                impression_rows.append((user_id, event.ad_id, event.category, event.event_time, was_clicked))
+                for name, value in zip(
+                    shown,
+                    (
+                        user_id,
+                        event.ad_id,
+                        event.category,
+                        event.event_time,
+                        (event.ad_id, event.event_time) in clicked,
+                    ),
+                    strict=True,
+                ):
+                    shown[name].append(value)
             elif event.kind is EventKind.VIEW:
-                view_rows.append((user_id, event.category, event.event_time))
-    impressions = pd.DataFrame(impression_rows, columns=["user_id", "ad_id", "category", "seconds", "click"])
-    views = pd.DataFrame(view_rows, columns=["user_id", "category", "seconds"])
-    impressions = impressions.assign(
-        # Record order stands in for (request, slot) order among events of one instant.
-        request_id=np.arange(len(impressions), dtype=np.int64),
-        position=np.zeros(len(impressions), dtype=np.int64),
-        event_time=timestamps(impressions["seconds"]),
-    ).drop(columns="seconds")
-    views = views.assign(event_time=timestamps(views["seconds"])).drop(columns="seconds")
+                for name, value in zip(viewed, (user_id, event.category, event.event_time), strict=True):
+                    viewed[name].append(value)
+    impressions = pd.DataFrame(
+        {
+            "user_id": np.array(shown["user_id"], dtype=np.int64),
+            "ad_id": np.array(shown["ad_id"], dtype=np.int64),
+            "category": pd.array(shown["category"], dtype="str"),
+            "click": np.array(shown["click"], dtype=np.int64),
+            # Record order stands in for (request, slot) order among events of one instant.
+            "request_id": np.arange(len(shown["user_id"]), dtype=np.int64),
+            "position": np.zeros(len(shown["user_id"]), dtype=np.int64),
+            "event_time": timestamps(shown["seconds"]).array,
+        }
+    )
+    views = pd.DataFrame(
+        {
+            "user_id": np.array(viewed["user_id"], dtype=np.int64),
+            "category": pd.array(viewed["category"], dtype="str"),
+            "event_time": timestamps(viewed["seconds"]).array,
+        }
+    )
     return impressions, views
 
 
