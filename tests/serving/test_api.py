@@ -43,6 +43,13 @@ def test_auction_answers_winners_in_slot_order_priced_between_reserve_and_bid(cl
     assert max(len(answer["winners"]) for _, answer in answers) > 1  # several slots were filled somewhere
 
 
+def test_each_tier_scores_its_model_and_the_pcvr_model_only(client: TestClient):
+    scorers = engine_of(client).artifacts.scorers
+    # The service loads both tiers' models; the transformer tier (its own pCVR) need not run LightGBM.
+    assert scorers["transformer"].scored_models == ["transformer"]
+    assert sorted(scorers["lightgbm"].scored_models) == ["lightgbm", "transformer"]
+
+
 def test_debug_adds_stage_timings_and_the_retrieved_candidate_count(client: TestClient, project: Path):
     body = {**last_day_requests(project, 1)[0], "debug": True}
     debug = post_ok(client, "/v1/auction", body)["debug"]

@@ -38,6 +38,20 @@ def scoring_order(trained: Mapping[str, TrainedModel]) -> list[str]:
     )
 
 
+def _with_upstream(names: Sequence[str], trained: Mapping[str, TrainedModel]) -> set[str]:
+    """``names`` and every model they read, transitively (a name ``trained`` lacks is kept, for the
+    caller's error to name)."""
+    needed: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            if name in trained:
+                pending.extend(zoo_model(trained[name].zoo).reads(trained[name].model))
+    return needed
+
+
 class CandidateScorer:
     """Scores model-input frames of candidates (one ``impression_id`` per row) with the chosen models."""
 
@@ -50,8 +64,9 @@ class CandidateScorer:
         side: SideTables,
         text_embeddings: Mapping[str, pd.DataFrame],
     ) -> None:
-        """``trained``: every ranked model, the pCVR model and the models they read; ``calibrators``: one per
-        ranked model; ``text_embeddings``: the cached creative embeddings of each model that reads ad text."""
+        """``trained``: at least every ranked model, the pCVR model and the models they read (only those are
+        scored); ``calibrators``: one per ranked model; ``text_embeddings``: the cached creative embeddings
+        of each model that reads ad text."""
         missing = [name for name in [*models, pcvr_model] if name not in trained] + [
             name for name in models if name not in calibrators
         ]
@@ -60,7 +75,11 @@ class CandidateScorer:
         if not zoo_model(trained[pcvr_model].zoo).predicts_pcvr:
             raise ValueError(f"ranking.scoring.pcvr_model is '{pcvr_model}', a model without a pCVR head")
         self.models, self.pcvr_model = list(models), pcvr_model
-        self._trained, self._calibrators = dict(trained), dict(calibrators)
+        # Only what these models need is scored per batch: a service loads every tier's models once
+        # and gives each tier's scorer all of them.
+        needed = _with_upstream([*models, pcvr_model], trained)
+        self._trained = {name: model for name, model in trained.items() if name in needed}
+        self._calibrators = dict(calibrators)
         self._order = scoring_order(self._trained)
         self._sides = {
             name: zoo_model(model.zoo).side_tables(
