@@ -46,7 +46,8 @@ SWEEPS: list[tuple[IndexSpec, str, list[int]]] = [
 ]
 
 
-def _parameters() -> tuple[IndexingParams, int]:
+def indexing_parameters() -> tuple[IndexingParams, int]:
+    """conf/base's indexing parameters and the retrieval model's tower width (relevance_dim)."""
     loader = OmegaConfigLoader(
         conf_source=str(PROJECT_ROOT / "conf"),
         base_env="base",
@@ -169,7 +170,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    params, relevance_dim = _parameters()
+    params, relevance_dim = indexing_parameters()
     k = params.top_k
     use_threads(params.num_threads)
     ads, log_bids, users = synthetic_catalog(args.n_ads, args.recall_queries, relevance_dim, args.seed)

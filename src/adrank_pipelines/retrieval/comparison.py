@@ -92,14 +92,12 @@ class _IndexCache:
 
     def __init__(self, ads: AdVectors) -> None:
         self._ads = ads
-        self._built: dict[tuple[str, bool], BuiltIndex] = {}
+        self._built: dict[IndexSpec, BuiltIndex] = {}
 
     def get(self, spec: IndexSpec) -> BuiltIndex:
-        key = (spec.factory, spec.mips_to_l2)
-        if key not in self._built:
-            structure = IndexSpec(factory=spec.factory, mips_to_l2=spec.mips_to_l2)
-            self._built[key] = build_index(structure, self._ads.vectors, self._ads.ad_ids)
-        built = self._built[key]
+        if spec.structure not in self._built:
+            self._built[spec.structure] = build_index(spec.structure, self._ads.vectors, self._ads.ad_ids)
+        built = self._built[spec.structure]
         set_search_parameters(built.index, spec)
         return built
 

@@ -25,19 +25,38 @@ class IndexSpec(_StrictModel):
     factory: str = Field(min_length=1, description="faiss.index_factory string, e.g. 'Flat', 'IVF128,Flat', 'HNSW32'")
     nprobe: PositiveInt | None = Field(default=None, description="IVF lists scanned per query (IVF indexes only)")
     ef_search: PositiveInt | None = Field(default=None, description="HNSW candidate-list size (HNSW indexes only)")
+    k_factor: float | None = Field(
+        default=None,
+        ge=1,
+        description="refine stage ('...,RFlat', 'Refine(...)'): k_factor x k coarse candidates re-ranked per query",
+    )
     # Search inner product as L2 nearest neighbours over vectors lifted to equal norms (one extra
     # dimension): IVF partitions and HNSW graphs are built for L2 and lose recall on raw inner product.
     mips_to_l2: bool = False
+    # Sub-indexes over disjoint slices of the ads, searched in parallel and merged: each slice can be
+    # filled (and later held) apart. All shards share one training, so their distances compare.
+    shards: PositiveInt = 1
+    # Vectors (a fixed-seed sample) the index is trained on; None = all. IVF / PQ training on tens of
+    # millions of ads costs minutes for codebooks a few hundred thousand vectors already pin down.
+    train_size: PositiveInt | None = None
 
     @property
     def name(self) -> str:
-        """A readable label: the factory string, the search parameters that are set, the L2 reduction."""
+        """A readable label: the factory string, the parameters that are set, the L2 reduction."""
         settings = [
             f"nprobe={self.nprobe}" if self.nprobe else "",
             f"efSearch={self.ef_search}" if self.ef_search else "",
+            f"k_factor={self.k_factor:g}" if self.k_factor else "",
+            f"shards={self.shards}" if self.shards > 1 else "",
+            f"train={self.train_size}" if self.train_size else "",
             "MIPS->L2" if self.mips_to_l2 else "",
         ]
         return " ".join([self.factory, *filter(None, settings)])
+
+    @property
+    def structure(self) -> IndexSpec:
+        """This spec without its search-time parameters: what is trained and filled, once for all of them."""
+        return self.model_copy(update={"nprobe": None, "ef_search": None, "k_factor": None})
 
 
 class BudgetParams(_StrictModel):
