@@ -28,15 +28,12 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
 CHILD_MARK = "REQUEST_PATH_RESULT "
+sys.path.insert(0, str(PROJECT_ROOT))  # the benchmarks' own modules
 
 
 def _commit(source: Path) -> str:
     done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=False)
     return done.stdout.strip()
-
-
-def _machine() -> dict[str, Any]:
-    return {"cores": os.cpu_count(), "load_average_1min": os.getloadavg()[0]}
 
 
 def measure(project: Path, env: str | None, tiers: list[str], batches: list[int], n_batches: int) -> dict[str, float]:
@@ -117,16 +114,18 @@ def main() -> None:
     args = parser.parse_args()
     args.project = args.project.resolve()
     if args.child:
-        sys.path[:0] = [str(args.child), str(PROJECT_ROOT)]
+        sys.path.insert(0, str(args.child))
         print(CHILD_MARK + json.dumps(measure(args.project, args.env, args.tiers, args.batches, args.n_batches)))
         return
 
     import numpy as np
 
+    from benchmarks.bench_serving import machine_state, write_results
+
     sources = {"this tree": PROJECT_ROOT / "src"}
     if args.compare_source:
         sources = {"compared": args.compare_source.resolve(), **sources}
-    start = _machine()
+    start = machine_state()
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in sources}
     for round_number in range(args.rounds):
         for name, source in sources.items():
@@ -147,13 +146,10 @@ def main() -> None:
             }
             for name, source in sources.items()
         },
-        "machine_start": {**start, "commit": _commit(PROJECT_ROOT)},
-        "machine_end": _machine(),
+        "machine_start": start,
+        "machine_end": machine_state(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(_markdown(result))
-    print(_markdown(result))
+    write_results(args.out, result, _markdown(result))
 
 
 if __name__ == "__main__":

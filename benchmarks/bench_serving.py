@@ -69,7 +69,7 @@ STAGE_ORDER = ("profiles", "query", "retrieval", "ranking", "auction")  # the re
 Bodies = Callable[[int], Mapping[str, Any]]
 
 
-def _machine_state() -> dict[str, Any]:
+def machine_state() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
     return {"commit": commit.stdout.strip(), "cores": os.cpu_count(), "load_average_1min": os.getloadavg()[0]}
 
@@ -316,6 +316,14 @@ def prerank_quality(keep: int, top_k: int | None, env: str | None) -> dict[str, 
     }
 
 
+def write_results(out: Path, result: dict[str, Any], markdown: str) -> None:
+    """``result`` as JSON at ``out`` and ``markdown`` beside it (same name, .md), and on the console."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown)
+    print(markdown)
+
+
 def _fmt(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -401,7 +409,7 @@ def main() -> None:
     parser.add_argument("--kedro", type=Path, default=Path(sys.executable).with_name("kedro"))
     args = parser.parse_args()
     args.project = args.project.resolve()
-    start = _machine_state()
+    start = machine_state()
     measured_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     parameters, serving = _served_config(args.project, args.env)
     requests = evaluation_bodies(args.project)
@@ -466,12 +474,9 @@ def main() -> None:
         "prerank_quality": prerank_quality(args.prerank_keep, parameters.get("indexing", {}).get("top_k"), args.env),
         **redis,
         "machine_start": start,
-        "machine_end": _machine_state(),
+        "machine_end": machine_state(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    args.out.with_suffix(".md").write_text(_markdown(result))
-    print(_markdown(result))
+    write_results(args.out, result, _markdown(result))
 
 
 if __name__ == "__main__":
