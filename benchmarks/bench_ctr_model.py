@@ -75,7 +75,10 @@ def main() -> None:
     zoo = zoo_model("transformer")  # its network builder and text encoder, as ctr_training fits it
     if not isinstance(zoo, TorchZooModel):
         raise TypeError(f"the zoo's transformer is a {type(zoo).__name__}, not a torch network")
-    one_epoch = params.model_copy(update={"training": params.training.model_copy(update={"max_epochs": 1})})
+    # min_steps 0: exactly one epoch, however few steps the sample holds.
+    one_epoch = params.model_copy(
+        update={"training": params.training.model_copy(update={"max_epochs": 1, "min_steps": 0})}
+    )
     sample = train.sample(n=min(args.train_rows, len(train)), random_state=0).sort_values("event_time")
     _, history = fit_ctr_model(
         sample, valid.head(20_000), sequences, ad_features, text, spec, one_epoch,

@@ -76,7 +76,8 @@ def main() -> None:
     zoo = zoo_model("transformer")
     gaps, seconds = {}, {}
     for threads in (2, 1):
-        training = block["training"] | {"max_epochs": 1, "show_progress": False, "num_threads": threads}
+        one_epoch = {"max_epochs": 1, "min_steps": 0}  # min_steps 0: never more epochs for a small sample
+        training = block["training"] | one_epoch | {"show_progress": False, "num_threads": threads}
         params = model_params("transformer", block | {"training": training})
         fits = []
         for _ in range(2):

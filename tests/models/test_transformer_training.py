@@ -10,7 +10,8 @@ from sklearn.metrics import roc_auc_score
 from adrank_pipelines.models.prepare import prepare_ads
 from adrank_pipelines.models.scoring import candidate_latency_ms, predict_ctr, score_candidates
 from adrank_pipelines.models.text_encoder import ad_text_embeddings
-from adrank_pipelines.models.training import resolve_device
+from adrank_pipelines.models.training import click_metrics, resolve_device
+from adrank_pipelines.models.training_plan import best_epoch, plan_training
 from adrank_pipelines.models.zoo.interface import SideTables
 from tests.models.transformer_fixtures import (
     SyntheticWorld,
@@ -115,3 +116,33 @@ def test_asking_for_cuda_without_it_is_an_error(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(RuntimeError, match="cuda"):
         resolve_device("cuda")
     assert resolve_device("auto") == torch.device("cpu")
+
+
+@pytest.mark.parametrize("metric", ["logloss", "auc"])
+def test_early_stopping_hands_back_the_best_epochs_weights(world: SyntheticWorld, metric: str) -> None:
+    # A high learning rate on a thousand rows over-fits within a few epochs: later epochs score worse.
+    params = tiny_tabular_params(
+        training={"max_epochs": 6, "patience": 6, "learning_rate": 0.05, "early_stopping_metric": metric}
+    )
+    valid = world.valid.head(1000)
+    model, history = fit_network(world.train.head(1000), valid, tabular_spec(), params)
+    best = best_epoch(history, metric)
+    assert len(history) == 6 and best < 6, [entry[f"valid_{metric}"] for entry in history]
+    metrics = click_metrics(valid["click"].to_numpy(), predict_ctr(model, valid)["pctr"].to_numpy())
+    assert metrics[metric] == pytest.approx(history[best - 1][f"valid_{metric}"], abs=1e-6)
+    assert metrics[metric] != pytest.approx(history[-1][f"valid_{metric}"], abs=1e-6)
+
+
+def test_the_learning_rate_falls_after_an_epoch_without_gain_and_the_history_records_the_plan(
+    world: SyntheticWorld,
+) -> None:
+    params = tiny_tabular_params(
+        training={"max_epochs": 6, "patience": 6, "learning_rate": 0.05, "plateau_factor": 0.5, "batch_size": "auto"}
+    )
+    _, history = fit_network(world.train.head(1000), world.valid.head(1000), tabular_spec(), params)
+    rates = [entry["learning_rate"] for entry in history]
+    for epoch in range(1, len(history)):
+        gained = best_epoch(history[:epoch], "logloss") == epoch
+        assert rates[epoch] == pytest.approx(rates[epoch - 1] * (1.0 if gained else 0.5)), history
+    assert rates[-1] < rates[0]
+    assert {entry["batch_size"] for entry in history} == {plan_training(params.training, 1000).batch_size}

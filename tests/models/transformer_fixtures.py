@@ -244,6 +244,7 @@ def tiny_params(**overrides: Any) -> CtrTransformerParams:
         "training": {
             "batch_size": 128,
             "max_epochs": 2,
+            "min_steps": 0,  # exactly max_epochs: the tests count epochs
             "num_threads": 1,
             "learning_rate": 0.005,
             "show_progress": False,
@@ -261,7 +262,7 @@ def tiny_tabular_params(**overrides: Any) -> FieldAttentionParams:
         "feedforward_dim": 32,
         "mlp_hidden": [32],
         "dropout": 0.0,
-        "training": {"batch_size": 128, "max_epochs": 2, "num_threads": 1, "learning_rate": 0.005}
+        "training": {"batch_size": 128, "max_epochs": 2, "min_steps": 0, "num_threads": 1, "learning_rate": 0.005}
         | overrides.pop("training", {}),
     }
     return FieldAttentionParams.model_validate(base | overrides)

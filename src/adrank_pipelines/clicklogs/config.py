@@ -95,8 +95,18 @@ class RandomSplit(_StrictModel):
 
 
 _SPLIT_METHODS: dict[str, type[TimeSplit | RandomSplit]] = {"time": TimeSplit, "random": RandomSplit}
-# How to switch an environment's split from the command line; the model accepts it as is.
-RANDOM_SPLIT_OVERRIDE = "--params clicklog_features.splits.method=random"
+SPLITS_KEY = "clicklog_features.splits"
+# How to switch an environment's split from the command line, sizes spelled out so they are easy to
+# change; the model accepts it as is (the time split's own keys are dropped, see below).
+RANDOM_SPLIT_OVERRIDE = "--params " + ",".join(
+    [
+        f"{SPLITS_KEY}.method=random",
+        *(
+            f"{SPLITS_KEY}.{size}={RandomSplit.model_fields[size].default}"
+            for size in ("valid_fraction", "test_fraction")
+        ),
+    ]
+)
 
 
 def _keys_of_other_methods(method: object) -> set[str]:

@@ -7,9 +7,9 @@ usable without Kedro (notebooks, tests).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from adrank_pipelines.models.zoo.interface import ZooParams
 
@@ -37,15 +37,44 @@ class TextEncoderParams(_StrictModel):
     seed: int = 0
 
 
+class BatchRule(_StrictModel):
+    """How ``batch_size: auto`` follows the number of training rows.
+
+    The largest power of two that still gives an epoch ``steps_per_epoch`` optimiser steps, within
+    [min_size, max_size]: a few thousand rows get small batches and enough steps to learn from, a
+    large data set gets ``max_size`` (2048 from 16,384 rows up with these defaults).
+    """
+
+    steps_per_epoch: PositiveInt = 8
+    min_size: PositiveInt = 64
+    max_size: PositiveInt = 2048
+
+    @model_validator(mode="after")
+    def _sizes_in_order(self) -> Self:
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"training.batch_rule.min_size ({self.min_size}) is larger than max_size ({self.max_size})"
+            )
+        return self
+
+
 class TrainingParams(_StrictModel):
-    """Optimiser, early stopping and hardware of one fit."""
+    """Optimiser, batch size, epochs, early stopping, learning-rate schedule and hardware of one fit."""
 
     device: Literal["cpu", "cuda", "auto"] = "cpu"
-    batch_size: PositiveInt = 2048
+    # A number of rows, or auto: sized from the training rows by batch_rule.
+    batch_size: PositiveInt | Literal["auto"] = "auto"
+    batch_rule: BatchRule = BatchRule()
     learning_rate: PositiveFloat = 2e-3
     weight_decay: float = Field(default=1e-5, ge=0.0)
+    # At most max_epochs epochs, unless they hold fewer than min_steps optimiser steps: then as many
+    # epochs as min_steps take (a small data set); early stopping ends either sooner.
     max_epochs: PositiveInt = 4
-    patience: NonNegativeInt = 1  # epochs without a better validation logloss before stopping
+    min_steps: NonNegativeInt = 300
+    patience: NonNegativeInt = 1  # epochs without a better validation metric before stopping
+    early_stopping_metric: Literal["logloss", "auc"] = "logloss"  # on the validation rows
+    # Each epoch without a better validation metric multiplies the learning rate by this; 1 = constant.
+    plateau_factor: float = Field(default=1.0, gt=0.0, le=1.0)
     bf16: bool = False  # bfloat16 autocast (CUDA)
     num_threads: PositiveInt = 2  # torch intra-op threads
     seed: int = 0

@@ -1,4 +1,5 @@
-"""Fit a CTR model: AdamW, early stopping on validation logloss, seeded, on the device the params name."""
+"""Fit a CTR model: AdamW, a batch size and epochs sized to the training rows, early stopping on a validation
+metric, seeded, on the device the params name."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from adrank_pipelines.models.prepare import (
     text_width,
 )
 from adrank_pipelines.models.text_encoder import TextEncoder, ad_texts, load_text_encoder
+from adrank_pipelines.models.training_plan import TrainingPlan, best_epoch, plan_training
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +119,7 @@ def _train_epoch(
     optimizers: list[torch.optim.Optimizer],
     train: SplitTensors,
     training: TrainingParams,
+    batch_size: int,
     device: torch.device,
     rng: np.random.Generator,
     description: str,
@@ -125,8 +128,8 @@ def _train_epoch(
     model.train()
     order = torch.from_numpy(request_grouped_order(train.impressions.request_rows.cpu().numpy(), rng)).to(device)
     started, total_loss, n_batches = time.perf_counter(), 0.0, 0
-    batches = batches_in_order(train.impressions, order, training.batch_size, train.requests, train.ads)
-    n_total = -(-len(order) // training.batch_size)
+    batches = batches_in_order(train.impressions, order, batch_size, train.requests, train.ads)
+    n_total = -(-len(order) // batch_size)
     for rows, batch in tqdm(batches, total=n_total, desc=description, disable=not training.show_progress):
         with autocast(device, training.bf16):
             outputs = model(batch)
@@ -138,6 +141,13 @@ def _train_epoch(
             optimizer.step()
         total_loss, n_batches = total_loss + float(loss.detach()), n_batches + 1
     return total_loss / max(n_batches, 1), time.perf_counter() - started
+
+
+def scale_learning_rate(optimizers: list[torch.optim.Optimizer], factor: float) -> None:
+    """Every parameter group of every optimiser at ``factor`` times its learning rate (the plateau schedule)."""
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            group["lr"] *= factor
 
 
 def _split_tensors(
@@ -184,9 +194,10 @@ def fit_ctr_model(
     build_network: NetworkBuilder,
     text_encoder: TextEncoderParams | None = None,
 ) -> tuple[CtrNetwork, list[dict[str, float]]]:
-    """Train on ``train``, stop early on ``valid`` logloss; the model comes back on CPU with its best weights.
+    """Train on ``train``, stop early on a ``valid`` metric; the model comes back on CPU with its best weights.
 
-    The history has one entry per epoch: train loss, valid logloss / AUC, seconds, samples per second.
+    The history has one entry per epoch: train loss, valid logloss / AUC, seconds, samples per second,
+    batch size and the epoch's learning rate.
     """
     training = params.training
     torch.set_num_threads(training.num_threads)
@@ -207,16 +218,40 @@ def fit_ctr_model(
         valid = valid.sample(n=training.max_valid_rows, random_state=training.seed).sort_index()
     train_split = _split_tensors(model, train, requests, ads, device)
     valid_split = _split_tensors(model, valid, requests, ads, device)
-    valid_clicks = valid["click"].to_numpy()
 
+    plan = plan_training(training, len(train))
+    logger.info(
+        "%d training rows: batch size %d (%d steps per epoch), at most %d epochs, early stopping on validation %s",
+        len(train), plan.batch_size, plan.steps_per_epoch, plan.max_epochs, training.early_stopping_metric,
+    )  # fmt: skip
     optimizers = make_optimizers(model, training)
+    history = _fit_epochs(model, optimizers, train_split, valid_split, valid["click"].to_numpy(), training, plan, rng)
+    return model.cpu().eval(), history
+
+
+def _fit_epochs(
+    model: CtrNetwork,
+    optimizers: list[torch.optim.Optimizer],
+    train_split: SplitTensors,
+    valid_split: SplitTensors,
+    valid_clicks: np.ndarray,
+    training: TrainingParams,
+    plan: TrainingPlan,
+    rng: np.random.Generator,
+) -> list[dict[str, float]]:
+    """Epochs until early stopping; ``model`` ends with the weights of the best epoch by the stopping metric."""
+    device = next(model.parameters()).device
     history: list[dict[str, float]] = []
-    best_logloss, best_state, epochs_without_gain = float("inf"), None, 0
-    for epoch in range(1, training.max_epochs + 1):
-        train_loss, seconds = _train_epoch(model, optimizers, train_split, training, device, rng, f"epoch {epoch}")
-        valid_metrics = click_metrics(
-            valid_clicks, predict_tensors(model, valid_split, 4 * training.batch_size, device, training.bf16)[:, 0]
+    best_state: dict[str, Any] | None = None
+    for epoch in range(1, plan.max_epochs + 1):
+        learning_rate = float(optimizers[0].param_groups[0]["lr"])
+        train_loss, seconds = _train_epoch(
+            model, optimizers, train_split, training, plan.batch_size, device, rng, f"epoch {epoch}"
         )
+        valid_metrics = click_metrics(
+            valid_clicks, predict_tensors(model, valid_split, 4 * plan.batch_size, device, training.bf16)[:, 0]
+        )
+        rows = len(train_split.labels)
         history.append(
             {
                 "epoch": epoch,
@@ -224,20 +259,22 @@ def fit_ctr_model(
                 "valid_logloss": valid_metrics["logloss"],
                 "valid_auc": valid_metrics["auc"],
                 "seconds": seconds,
-                "samples_per_second": len(train) / seconds,
+                "samples_per_second": rows / seconds,
+                "batch_size": plan.batch_size,
+                "learning_rate": learning_rate,
             }
         )
         logger.info(
             "epoch %d: train loss %.5f, valid logloss %.5f, valid AUC %.4f, %.0f samples/s",
-            epoch, train_loss, valid_metrics["logloss"], valid_metrics["auc"], len(train) / seconds,
+            epoch, train_loss, valid_metrics["logloss"], valid_metrics["auc"], rows / seconds,
         )  # fmt: skip
-        if valid_metrics["logloss"] < best_logloss:
-            best_logloss, epochs_without_gain = valid_metrics["logloss"], 0
+        best = best_epoch(history, training.early_stopping_metric)
+        if best == epoch:
             best_state = copy.deepcopy(model.state_dict())
         else:
-            epochs_without_gain += 1
-            if epochs_without_gain > training.patience:
-                break
+            scale_learning_rate(optimizers, training.plateau_factor)
+        if epoch - best > training.patience:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
-    return model.cpu().eval(), history
+    return history

@@ -22,6 +22,7 @@ from adrank_pipelines.models.network import CtrNetwork
 from adrank_pipelines.models.scoring import predict_ctr
 from adrank_pipelines.models.text_encoder import TextEncoder
 from adrank_pipelines.models.training import NetworkBuilder, fit_ctr_model
+from adrank_pipelines.models.training_plan import best_epoch
 from adrank_pipelines.models.zoo.interface import FittedModel, ModelScores, SideTables, TrainingData, ZooModel
 
 CONFIG_FILE = "config.json"
@@ -58,8 +59,9 @@ class TorchZooModel(ZooModel[TorchParamsT, CtrNetwork]):
             data.train, data.valid, side.sequences, side.ad_features, side.text_embeddings, dict(data.spec),
             params, self.network_builder(params), self.text_encoder(params),
         )  # fmt: skip
-        best = min(history, key=lambda epoch: epoch["valid_logloss"])
-        return FittedModel(network, {"epochs": history, "best_epoch": best["epoch"]})
+        return FittedModel(
+            network, {"epochs": history, "best_epoch": best_epoch(history, params.training.early_stopping_metric)}
+        )
 
     def predict(
         self, model: CtrNetwork, frame: pd.DataFrame, side: SideTables, upstream: Mapping[str, np.ndarray]
