@@ -31,6 +31,16 @@ def record(parameters: Mapping[str, Any]) -> bool:
     return changed
 
 
+def use_parameters(parameters: Mapping[str, Any]) -> None:
+    """Build the pipelines from ``parameters`` from now on: a process that loads a project without a
+    session (the service) records its environment's parameters here, never the working directory's."""
+    if record(parameters):
+        # Pipelines built for other parameters (an earlier session of this process) are rebuilt.
+        requested = getattr(pipelines, "_requested_pipelines", None)
+        pipelines.configure(f"{__package__}.pipeline_registry")
+        pipelines.set_requested(requested)
+
+
 def _configured_parameters() -> dict[str, Any]:
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(Path.cwd() / settings.CONF_SOURCE),
@@ -82,9 +92,5 @@ class GraphParameters:
         except MissingConfigException:
             # An unknown ``--env``: the start-up checks, which run next, name it and the closest environment.
             return (yield)
-        if record(parameters):
-            # Pipelines built for other parameters (an earlier session of this process) are rebuilt.
-            requested = getattr(pipelines, "_requested_pipelines", None)
-            pipelines.configure(f"{__package__}.pipeline_registry")
-            pipelines.set_requested(requested)
+        use_parameters(parameters)
         return (yield)

@@ -18,6 +18,7 @@ from kedro.framework.project import settings
 from kedro.framework.startup import bootstrap_project
 from pydantic import ValidationError
 
+from adrank_pipelines.graph_config import use_parameters
 from adrank_pipelines.schemas.parameter_errors import describe_validation_error
 from adrank_pipelines.serving.params import ServingParams
 
@@ -41,6 +42,8 @@ def load_project(project_path: Path, env: str | None) -> ProjectConfig:
     metadata = bootstrap_project(project_path)
     conf_source = str(project_path / settings.CONF_SOURCE)
     config_loader = settings.CONFIG_LOADER_CLASS(conf_source=conf_source, env=env, **settings.CONFIG_LOADER_ARGS)
+    # Typing the parameters builds the pipelines, which must read this project's configuration.
+    use_parameters(config_loader["parameters"])
     context = KedroContext(
         project_path=project_path,
         config_loader=config_loader,
