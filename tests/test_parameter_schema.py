@@ -130,7 +130,7 @@ def test_a_configuration_source_that_is_not_a_folder_takes_every_runtime_key_as_
     assert keys == {"clicklog_path", "ranking.alpah"}
 
 
-@pytest.mark.parametrize("env", ["base", "local", "test", "avazu", "criteo", "gpu"])
+@pytest.mark.parametrize("env", ["base", "local", "test", "avazu", "criteo", "gpu", "dask"])
 def test_the_project_configuration_of_every_environment_passes(project_pipelines: dict[str, Pipeline], env: str):
     # As the start-up hook does: keys the catalog reads from `--params`, and those the pipeline builders read.
     read_elsewhere = runtime_parameter_keys(PROJECT_ROOT / "conf", ["base", env], {}) | graph_keys()

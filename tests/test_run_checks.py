@@ -38,9 +38,9 @@ def test_an_unknown_environment_is_named_with_the_environments_and_the_closest_o
         check_environment(PROJECT_ROOT / "conf", "tset", "base")
     message = str(error.value)
     assert message.startswith("no configuration environment 'tset' in ")
-    assert "are avazu, criteo, gpu, local, test" in message
+    assert "are avazu, criteo, dask, gpu, local, test" in message
     assert message.endswith("did you mean 'test'?")
-    with pytest.raises(UnknownEnvironmentError, match=r"'nosuch'.*are avazu, criteo, gpu, local, test$"):
+    with pytest.raises(UnknownEnvironmentError, match=r"'nosuch'.*are avazu, criteo, dask, gpu, local, test$"):
         check_environment(PROJECT_ROOT / "conf", "nosuch", "base")
 
 

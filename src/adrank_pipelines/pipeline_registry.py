@@ -12,6 +12,8 @@ from adrank_pipelines.run_checks import check_pipeline_names
 # The click-log graph runs on a public or your own click log (`kedro run --env avazu --pipelines ctr`),
 # which has no ad text, bids or ground truth; `__default__` is the simulated world's graph without it.
 CLICK_LOG_PIPELINES = ("ctr", "clicklog_ingest", "clicklog_validate", "clicklog_features", "clicklog_training")
+# `lifecycle` simulates and plays its own multi-day world (minutes): run on its own, never part of `__default__`.
+STANDALONE_PIPELINES = ("lifecycle",)
 DEFAULT = "__default__"
 
 
@@ -45,6 +47,7 @@ def requested_names() -> list[str]:
 def register_pipelines() -> dict[str, Pipeline]:
     check_pipeline_names(requested_names(), pipeline_names())
     pipelines = find_pipelines(raise_errors=True)
-    simulated = [pipeline for name, pipeline in pipelines.items() if name not in CLICK_LOG_PIPELINES]
+    apart = (*CLICK_LOG_PIPELINES, *STANDALONE_PIPELINES)
+    simulated = [pipeline for name, pipeline in pipelines.items() if name not in apart]
     pipelines[DEFAULT] = sum(simulated, Pipeline([]))
     return pipelines

@@ -3,6 +3,7 @@
 from kedro.config import OmegaConfigLoader
 
 from adrank_pipelines.contract_hooks import HandoverContracts
+from adrank_pipelines.dask_hooks import DaskCluster
 from adrank_pipelines.graph_config import GraphParameters
 from adrank_pipelines.hooks import FailingNodeNote, MlflowRunGuard, StartupChecks, TypedParametersToMlflow
 from adrank_pipelines.lineage_hooks import DatasetLineage
@@ -24,6 +25,7 @@ HOOKS = (
     TypedParametersToMlflow(),
     DatasetLineage(),
     HandoverContracts(),
+    DaskCluster(),
     # Last: its tryfirst wrapper runs before every other hook's (the pipelines read its parameters).
     GraphParameters(),
 )

@@ -17,7 +17,7 @@ def test_the_defaults_are_the_gates_and_guardrails_the_project_promotes_by():
     guardrails = rollout.guardrails
     assert (guardrails.max_ctr_drop, guardrails.max_p99_ms, guardrails.max_error_rate) == (0.01, 150.0, 0.001)
     assert (guardrails.ctr_alpha, guardrails.min_impressions, guardrails.min_requests) == (0.05, 100, 25)
-    assert rollout.min_step_minutes == 120
+    assert rollout.min_step_minutes == 480
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from adrank_pipelines.lifecycle.rollout import (
     start_rollout,
 )
 
-PARAMS = RolloutParams()
+PARAMS = RolloutParams(min_step_minutes=120)  # the step length the numbers below were worked out for
 GUARDRAILS = PARAMS.guardrails
 START = datetime(2026, 1, 12)
 DAY_END = START + timedelta(days=1)
@@ -303,7 +303,9 @@ def _rollouts(params: RolloutParams, ratio: float, seeds: int = 200) -> list[Pha
 def test_with_drawn_clicks_the_window_and_alpha_trade_stopping_a_bad_challenger_against_keeping_a_good_one(
     window_minutes, ctr_alpha, halved_stopped_first, better_rolled_back
 ):
-    params = RolloutParams(window_minutes=window_minutes, guardrails=GuardrailParams(ctr_alpha=ctr_alpha))
+    params = RolloutParams(
+        window_minutes=window_minutes, min_step_minutes=120, guardrails=GuardrailParams(ctr_alpha=ctr_alpha)
+    )
     halved = _rollouts(params, 0.5)
     assert all(isinstance(end, int) for end in halved)  # every one rolled back
     assert halved.count(0) >= halved_stopped_first

@@ -9,7 +9,7 @@ import pandas as pd
 
 from adrank_pipelines.features.crosses import cross_column_name, hashed_cross
 from adrank_pipelines.features.splits import SPLITS
-from adrank_pipelines.features.target_stats import target_statistics
+from adrank_pipelines.features.target_stats import EarlierTotals, target_statistics
 from adrank_pipelines.features.vocabulary import Vocabulary, encode_columns
 
 ID_COLUMNS = ["request_id", "impression_id", "user_id", "ad_id", "event_time", "day", "split", "is_cold_start_ad"]
@@ -68,11 +68,13 @@ def model_input(
     target_keys: Sequence[Sequence[str]],
     smoothing_strength: float,
     initial_prior_ctr: float,
+    earlier: EarlierTotals | None = None,
 ) -> pd.DataFrame:
     """Ids, labels and all per-impression features of the enriched impressions (all splits at once).
 
     Target statistics run over all splits together, in time order, as they would online: a test
-    row sees the clicks of earlier test rows, never of later ones.
+    row sees the clicks of earlier test rows, never of later ones. ``earlier`` holds the totals of
+    the log before ``impressions`` when it is one time slice of the log.
     """
     return pd.concat(
         [
@@ -80,7 +82,7 @@ def model_input(
             encode_columns(impressions, vocabularies),
             cross_features(impressions, cross_pairs, n_hash_buckets),
             context_features(impressions),
-            target_statistics(impressions, target_keys, smoothing_strength, initial_prior_ctr),
+            target_statistics(impressions, target_keys, smoothing_strength, initial_prior_ctr, earlier),
         ],
         axis=1,
     )

@@ -35,7 +35,11 @@ def assign_days_to_splits(days: pd.Series, valid_days: int, test_days: int, drif
 
 def split_column(days: pd.Series, valid_days: int, test_days: int, drift_days: int) -> pd.Series:
     """The split label of every row, as a categorical column ordered train < valid < test < drift."""
-    day_to_split = assign_days_to_splits(days, valid_days, test_days, drift_days)
+    return split_labels(days, assign_days_to_splits(days, valid_days, test_days, drift_days))
+
+
+def split_labels(days: pd.Series, day_to_split: dict[int, str]) -> pd.Series:
+    """The split label of every row from a day -> split map (one slice of the log may hold only some days)."""
     return pd.Series(
         pd.Categorical(days.map(day_to_split), categories=list(SPLITS), ordered=True),
         index=days.index,

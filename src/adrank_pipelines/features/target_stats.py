@@ -7,12 +7,27 @@ computation is a sort plus cumulative sums, O(n log n) per key, with no Python l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from adrank_pipelines.features.timestamps import epoch_nanoseconds
+
+
+@dataclass(frozen=True)
+class EarlierTotals:
+    """Impressions and clicks of the rows before a slice of the log, overall and per key value.
+
+    A slice of a time-ordered log (a day, a partition) gets the exact past-only statistics of the whole
+    log when these totals cover every earlier row and no instant is shared across the slice's edge.
+    ``per_key`` maps :func:`key_name` to a frame of the key's columns plus ``impressions`` and ``clicks``.
+    """
+
+    impressions: int = 0
+    clicks: int = 0
+    per_key: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def key_name(key: Sequence[str]) -> str:
@@ -60,15 +75,41 @@ def strictly_prior_counts(
 
 
 def global_prior_ctr(
-    times: np.ndarray, clicks: np.ndarray, initial_prior_ctr: float, smoothing_strength: float
+    times: np.ndarray,
+    clicks: np.ndarray,
+    initial_prior_ctr: float,
+    smoothing_strength: float,
+    earlier: EarlierTotals | None = None,
 ) -> np.ndarray:
-    """Click rate of all strictly earlier rows, shrunk toward ``initial_prior_ctr``.
+    """Click rate of all strictly earlier rows (``earlier``'s included), shrunk toward ``initial_prior_ctr``.
 
     Shrinking keeps the first rows of a log (a handful of impressions, maybe no click yet) from
     getting a prior of exactly 0.
     """
+    earlier = earlier or EarlierTotals()
     impressions, prior_clicks = strictly_prior_counts(np.zeros(len(times), dtype=np.int64), times, clicks)
-    return (prior_clicks + smoothing_strength * initial_prior_ctr) / (impressions + smoothing_strength)
+    return (prior_clicks + earlier.clicks + smoothing_strength * initial_prior_ctr) / (
+        impressions + earlier.impressions + smoothing_strength
+    )
+
+
+def key_totals(frame: pd.DataFrame, key: Sequence[str]) -> pd.DataFrame:
+    """Impressions and clicks of ``frame`` per value of ``key`` (the key's columns, impressions, clicks)."""
+    grouped = frame.groupby(list(key), sort=False, dropna=False, observed=True)["click"]
+    return pd.DataFrame({"impressions": grouped.size(), "clicks": grouped.sum()}).astype(np.int64).reset_index()
+
+
+def _earlier_key_counts(
+    frame: pd.DataFrame, key: Sequence[str], earlier: EarlierTotals
+) -> tuple[np.ndarray, np.ndarray]:
+    totals = earlier.per_key.get(key_name(key))
+    if totals is None or totals.empty:
+        return np.zeros(len(frame), dtype=np.int64), np.zeros(len(frame), dtype=np.int64)
+    matched = frame[list(key)].merge(totals, on=list(key), how="left", sort=False, validate="many_to_one")
+    return (
+        matched["impressions"].fillna(0).to_numpy(dtype=np.int64),
+        matched["clicks"].fillna(0).to_numpy(dtype=np.int64),
+    )
 
 
 def target_statistics(
@@ -76,18 +117,23 @@ def target_statistics(
     keys: Sequence[Sequence[str]],
     smoothing_strength: float,
     initial_prior_ctr: float,
+    earlier: EarlierTotals | None = None,
 ) -> pd.DataFrame:
     """Counts, log counts and smoothed CTR per key for every row of ``frame`` (needs event_time, click).
 
     smoothed CTR = (prior clicks + m * prior) / (prior impressions + m), with m the smoothing
     strength and the prior the (equally smoothed) global click rate of all strictly earlier rows.
+    ``earlier`` adds the rows before ``frame`` when it is one time slice of a longer log.
     """
+    earlier = earlier or EarlierTotals()
     times = epoch_nanoseconds(frame["event_time"])
     clicks = frame["click"].to_numpy(dtype=np.int64)
-    prior = global_prior_ctr(times, clicks, initial_prior_ctr, smoothing_strength)
+    prior = global_prior_ctr(times, clicks, initial_prior_ctr, smoothing_strength, earlier)
     columns: dict[str, np.ndarray] = {}
     for key in keys:
         impressions, key_clicks = strictly_prior_counts(_key_codes(frame, key), times, clicks)
+        impressions_earlier, clicks_earlier = _earlier_key_counts(frame, key, earlier)
+        impressions, key_clicks = impressions + impressions_earlier, key_clicks + clicks_earlier
         impressions_name, clicks_name = count_columns(key)
         log_impressions_name, log_clicks_name, ctr_name = numeric_feature_columns(key)
         columns[impressions_name] = impressions.astype(np.int32)

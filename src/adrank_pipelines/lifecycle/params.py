@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator
 
+from adrank_pipelines.lifecycle.scenario_params import ScenarioParams
+
 # A probability strictly between 0 and 1 (a significance level).
 Alpha = Annotated[float, Field(gt=0.0, lt=1.0)]
 
@@ -81,7 +83,9 @@ class RolloutParams(_StrictModel):
     # A breach that starts late in a window may move that window's figures too little to read; the next window
     # then sees it whole. Two windows of 30 minutes keep the rollback within an hour of the breach's start.
     window_minutes: PositiveInt = 30
-    min_step_minutes: PositiveInt = 120
+    # Eight hours a step: the promotion gate reads the A/B lift on the partial steps' traffic, and with two-hour
+    # steps it refused every challenger truly 7-13% better on a lifecycle world (docs/adr/0024).
+    min_step_minutes: PositiveInt = 480
     guardrails: GuardrailParams = GuardrailParams()
 
     @field_validator("steps")
@@ -99,3 +103,4 @@ class RolloutParams(_StrictModel):
 class LifecycleParams(_StrictModel):
     gates: GateParams = GateParams()
     rollout: RolloutParams = RolloutParams()
+    scenario: ScenarioParams = ScenarioParams()

@@ -67,6 +67,17 @@ class Drift(_Strict):
     interest_multiplier: float = Field(gt=0)
     platform_shares: dict[str, float] = Field(description="request platform mix during the drift window")
     new_category_ads: int = Field(ge=0, description="ads of the drift-only category launched in the window")
+    # Optional growth over a multi-day window (the defaults draw the single-step drift exactly as before).
+    ramp_days: int = Field(
+        default=1, ge=1, description="drift days over which the interest and platform shifts grow to full strength"
+    )
+    launch_days: int = Field(
+        default=1, ge=1, description="first drift days over which the new-category ads launch, in turn"
+    )
+
+    def strength(self, drift_day: int) -> float:
+        """The share of the full shift in force on the drift window's day ``drift_day`` (0 is its first)."""
+        return min(1.0, (drift_day + 1) / self.ramp_days)
 
     @field_validator("shifted_categories")
     @classmethod

@@ -138,7 +138,7 @@ def make_ads(
     )
     first_day = _first_days(rng, config, n)
     category[n_base:] = DRIFT_CATEGORY
-    first_day[n_base:] = config.n_days
+    first_day[n_base:] = config.n_days + np.arange(n_drift) % config.drift.launch_days
     category_index = pd.Categorical(category, categories=list(ALL_CATEGORIES)).codes.astype(np.int64)
     theme_index = category_index * 4 + rng.integers(0, 4, n)
     offer_index = rng.integers(0, len(OFFERS), n)

@@ -67,8 +67,15 @@ class GroundTruth:
         drift_start = self._world["drift"]["start_day"]
         if drift_start is None:
             return interest
-        in_window = (np.asarray(day) >= drift_start)[:, None]
-        shifted = interest * self._drift_multipliers
+        day = np.asarray(day)
+        in_window = (day >= drift_start)[:, None]
+        multipliers = self._drift_multipliers
+        ramp_days = self._world["drift"].get("ramp_days", 1)
+        if ramp_days > 1:
+            # A growing drift: day k of the window applies (k + 1) / ramp_days of each multiplier's change.
+            strength = np.clip((day - drift_start + 1) / ramp_days, 0.0, 1.0)[:, None]
+            multipliers = 1.0 + (multipliers - 1.0) * strength
+        shifted = interest * multipliers
         shifted /= shifted.sum(axis=1, keepdims=True)
         drifted: np.ndarray = np.where(in_window, shifted, interest)
         return drifted

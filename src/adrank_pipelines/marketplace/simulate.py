@@ -61,9 +61,11 @@ def describe_world(rng: np.random.Generator, config: MarketplaceConfig, entities
             if drift.enabled
             else {},
             "platform_shares": drift.platform_shares if drift.enabled else {},
-            "new_category_ad_ids": entities.ads.loc[entities.ads["first_day"] == config.n_days, "ad_id"].tolist()
+            "new_category_ad_ids": entities.ads.loc[entities.ads["first_day"] >= config.n_days, "ad_id"].tolist()
             if drift.enabled
             else [],
+            # Only a growing drift records its ramp, so the default world's description is unchanged.
+            **({"ramp_days": drift.ramp_days} if drift.enabled and drift.ramp_days > 1 else {}),
         },
     }
 

@@ -27,20 +27,31 @@ def _request_hours(rng: np.random.Generator, size: int) -> np.ndarray:
     return rng.choice(24, size=size, p=weights / weights.sum())
 
 
-def _request_platforms(
-    rng: np.random.Generator, config: MarketplaceConfig, main_platform: np.ndarray, in_drift: bool
-) -> np.ndarray:
-    shares = config.drift.platform_shares if in_drift else config.platforms
+def _draw_platforms(rng: np.random.Generator, shares: dict[str, float], size: int) -> np.ndarray:
     names = np.array(list(shares), dtype=object)
     weights = np.array(list(shares.values()), dtype=float)
-    other = names[rng.choice(len(names), size=len(main_platform), p=weights / weights.sum())]
-    if in_drift:
-        return other
-    return np.where(rng.random(len(main_platform)) < config.platform_stickiness, main_platform, other)
+    drawn: np.ndarray = names[rng.choice(len(names), size=size, p=weights / weights.sum())]
+    return drawn
+
+
+def _request_platforms(
+    rng: np.random.Generator, config: MarketplaceConfig, main_platform: np.ndarray, drift_strength: float
+) -> np.ndarray:
+    """Mostly the user's main platform; in the drift window a request follows the drift mix with probability
+    ``drift_strength`` (every request at full strength)."""
+    size = len(main_platform)
+    if drift_strength >= 1.0:
+        return _draw_platforms(rng, config.drift.platform_shares, size)
+    other = _draw_platforms(rng, config.platforms, size)
+    usual = np.where(rng.random(size) < config.platform_stickiness, main_platform, other)
+    if drift_strength <= 0.0:
+        return usual
+    drifted = _draw_platforms(rng, config.drift.platform_shares, size)
+    return np.where(rng.random(size) < drift_strength, drifted, usual)
 
 
 def simulate_requests(
-    rng: np.random.Generator, config: MarketplaceConfig, users: pd.DataFrame, day: int, in_drift: bool
+    rng: np.random.Generator, config: MarketplaceConfig, users: pd.DataFrame, day: int, drift_strength: float
 ) -> pd.DataFrame:
     n = config.requests_per_day
     activity = users["activity"].to_numpy()
@@ -58,7 +69,9 @@ def simulate_requests(
             "day": np.int64(day),
             "hour": (seconds // 3600).astype(np.int64),
             "placement": placement.astype(str),
-            "platform": _request_platforms(rng, config, users["platform"].to_numpy()[user_rows], in_drift).astype(str),
+            "platform": _request_platforms(rng, config, users["platform"].to_numpy()[user_rows], drift_strength).astype(
+                str
+            ),
             "n_slots": slots.astype(np.int64),
             "_user_row": user_rows,
         }
@@ -166,6 +179,7 @@ def simulate_day(
     day: int,
 ) -> DayLog:
     in_drift = config.drift.enabled and day >= config.n_days
-    requests = simulate_requests(rng, config, users, day, in_drift)
+    drift_strength = config.drift.strength(day - config.n_days) if in_drift else 0.0
+    requests = simulate_requests(rng, config, users, day, drift_strength)
     impressions = draw_outcomes(rng, fill_slots(rng, config, requests, ads, truth, ad_quality), truth)
     return DayLog(requests.drop(columns="_user_row"), impressions)

@@ -7,11 +7,13 @@ usable without Kedro (notebooks, tests).
 
 from __future__ import annotations
 
+import re
 from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
 from adrank_pipelines.models.zoo.interface import ZooParams
+from adrank_pipelines.models.zoo.transformer.retrieval_objective import RetrievalObjectiveParams
 
 
 class _StrictModel(BaseModel):
@@ -58,6 +60,43 @@ class BatchRule(_StrictModel):
         return self
 
 
+_ENDPOINT = re.compile(r"^(?P<host>[A-Za-z0-9_.\-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})$")
+
+
+class DistributedParams(_StrictModel):
+    """Data-parallel training: DistributedDataParallel over processes the fit starts with torch's elastic launcher.
+
+    One process on one node (the default) trains in the calling process, without torch.distributed (ADR 0022).
+    """
+
+    nproc_per_node: PositiveInt = 1  # training processes on each node; >1 (or nnodes >1) turns DDP on
+    nnodes: PositiveInt = 1  # nodes taking part; each runs the same fit with the same parameters
+    # host:port of the c10d rendezvous; port 0 picks a free port, which only works on one node.
+    rdzv_endpoint: str = "localhost:0"
+    run_id: str = Field(default="adrank-ctr-training", min_length=1)  # the same on every node of one fit
+    # auto: NCCL when the training device is CUDA, gloo on CPU.
+    backend: Literal["auto", "gloo", "nccl"] = "auto"
+
+    @property
+    def world_size(self) -> int:
+        return self.nproc_per_node * self.nnodes
+
+    @model_validator(mode="after")
+    def _endpoint_is_host_and_port(self) -> Self:
+        match = _ENDPOINT.match(self.rdzv_endpoint)
+        if match is None or int(match["port"]) > 65535:
+            raise ValueError(
+                f"training.distributed.rdzv_endpoint is '{self.rdzv_endpoint}': expected host:port "
+                "with a port from 0 to 65535, e.g. localhost:0 or node1.example.com:29400"
+            )
+        if self.nnodes > 1 and int(match["port"]) == 0:
+            raise ValueError(
+                f"training.distributed.rdzv_endpoint is '{self.rdzv_endpoint}' with nnodes {self.nnodes}: "
+                "port 0 picks a free port on one node only; give every node the same host:port"
+            )
+        return self
+
+
 class TrainingParams(_StrictModel):
     """Optimiser, batch size, epochs, early stopping, learning-rate schedule and hardware of one fit."""
 
@@ -83,6 +122,13 @@ class TrainingParams(_StrictModel):
     # Validation rows scored per epoch for early stopping (0 = all).
     max_valid_rows: NonNegativeInt = 0
     show_progress: bool = False  # tqdm bar per epoch (the per-epoch log line is always written)
+    distributed: DistributedParams = DistributedParams()
+
+    @model_validator(mode="after")
+    def _nccl_needs_cuda(self) -> Self:
+        if self.distributed.backend == "nccl" and self.device == "cpu":
+            raise ValueError("training.distributed.backend is 'nccl', which needs training.device cuda (or auto)")
+        return self
 
 
 class TorchCtrParams(ZooParams):
@@ -124,3 +170,8 @@ class CtrTransformerParams(TorchCtrParams):
     # Share of training rows whose ad id is replaced by the out-of-vocabulary index, so the model
     # learns to rank ads it has never seen (cold start) from their text, advertiser and category.
     id_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    # The towers' own term beside the CTR loss: in-batch sampled softmax with the logQ correction (ADR 0025).
+    retrieval_objective: RetrievalObjectiveParams = RetrievalObjectiveParams()
+
+    def architecture(self) -> dict[str, object]:
+        return self.model_dump(exclude={"training", "calibration", "retrieval_objective"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ class CtrOutputs:
 
     ctr_logit: torch.Tensor  # (batch,)
     cvr_logit: torch.Tensor  # (batch,)
+    # A network's own training term beyond the CTR losses: the batch's (batch, 2) labels -> a scalar loss.
+    auxiliary_loss: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 class CategoricalEmbeddings(nn.Module):

@@ -133,7 +133,28 @@ def batches_in_order(
     ads: AdInputs | None,
 ) -> Iterator[tuple[torch.Tensor, Batch]]:
     """(rows, batch) pairs covering ``order`` in slices of ``batch_size``, built lazily."""
+    for _, rows, batch in rank_batches(impressions, order, batch_size, requests, ads, rank=0, world_size=1):
+        yield rows, batch
+
+
+def rank_batches(
+    impressions: ImpressionTensors,
+    order: torch.Tensor,
+    batch_size: int,
+    requests: RequestInputs | None,
+    ads: AdInputs | None,
+    rank: int,
+    world_size: int,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, Batch]]:
+    """(slice rows, this rank's rows, its batch) for each slice of ``batch_size`` rows of ``order``, lazily.
+
+    Each slice is cut into ``world_size`` near-equal parts and ``rank`` gets one: every process steps once per
+    slice. A last slice too short to give every process a row is left out, in every process alike.
+    """
     sequence_table = None if requests is None else requests.tensors
     ad_table = None if ads is None else ads.tensors
     for rows in torch.split(order, batch_size):
-        yield rows, make_batch(impressions, rows, sequence_table, ad_table)
+        if len(rows) < world_size:
+            continue
+        part = rows.tensor_split(world_size)[rank]
+        yield rows, part, make_batch(impressions, part, sequence_table, ad_table)

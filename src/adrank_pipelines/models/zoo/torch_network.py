@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -50,8 +51,9 @@ class TorchZooModel(ZooModel[TorchParamsT, CtrNetwork]):
         return None
 
     def network_builder(self, params: TorchParamsT) -> NetworkBuilder:
-        """What training calls, once the input layout is known, to build a fresh network."""
-        return lambda layout, encoder: self.build(layout, params, encoder)
+        """What training calls, once the input layout is known, to build a fresh network; picklable, so
+        data-parallel workers receive it."""
+        return _NetworkFactory(self, params)
 
     def fit(self, data: TrainingData, params: TorchParamsT) -> FittedModel:
         side = data.side
@@ -79,6 +81,15 @@ class TorchZooModel(ZooModel[TorchParamsT, CtrNetwork]):
         network = self.rebuild(config)
         network.load_state_dict(torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True))
         return network.eval()
+
+
+@dataclass(frozen=True)
+class _NetworkFactory(Generic[TorchParamsT]):
+    zoo: TorchZooModel[TorchParamsT]
+    params: TorchParamsT
+
+    def __call__(self, layout: InputLayout, encoder: TextEncoder | None) -> CtrNetwork:
+        return self.zoo.build(layout, self.params, encoder)
 
 
 class TabularTorchModel(TorchZooModel[TorchParamsT]):

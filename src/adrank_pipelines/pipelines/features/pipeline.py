@@ -1,11 +1,20 @@
-"""Wiring of the ``features`` pipeline (``kedro run --pipeline features``)."""
+"""Wiring of the ``features`` pipeline (``kedro run --pipeline features``).
+
+With ``dask.enabled`` (``--env dask``) the same nodes run their partitioned adapters: impressions_enriched
+is then a Dask frame over day-partitioned Parquet (docs/adr/0023-dask-data-stages-and-lightgbm.md).
+"""
+
+from importlib import import_module
 
 from kedro.pipeline import Node, Pipeline
 
-from adrank_pipelines.pipelines.features import nodes
+from adrank_pipelines.graph_config import graph_parameters, lookup
 
 
 def create_pipeline(**kwargs) -> Pipeline:
+    # Imported only on that path: Dask is an optional extra (`pip install -e ".[dask]"`).
+    adapters = "dask_nodes" if lookup(graph_parameters(), "dask")["enabled"] else "nodes"
+    nodes = import_module(f"adrank_pipelines.pipelines.features.{adapters}")
     return Pipeline(
         [
             Node(

@@ -25,6 +25,8 @@ LABEL_COLUMN = "click"
 # ids: vocabulary columns above it (user, ad, ...); crosses: the hashed pair columns.
 FeatureGroup = Literal["numeric", "categorical", "ids", "crosses"]
 IdEncoding = Literal["categorical", "integer"]
+# local: lgb.train in this process; dask: lightgbm.dask on the run's Dask cluster (--env dask).
+Engine = Literal["local", "dask"]
 
 
 def _default_feature_groups() -> list[FeatureGroup]:
@@ -55,6 +57,7 @@ class LightGBMParams(BaseModel):
     # How the "ids" group enters the model: LightGBM categoricals or the plain index (the vocabulary
     # orders values by train frequency, so the index doubles as a popularity rank).
     id_encoding: IdEncoding = "integer"
+    engine: Engine = "local"
 
 
 # Early stopping watches the first metric; the second is logged for the record.
@@ -151,6 +154,8 @@ def train_lightgbm_on_features(
     train: pd.DataFrame, valid: pd.DataFrame, features: FeatureSelection, params: LightGBMParams
 ) -> LightGBMRanker:
     """Train on ``train`` and early-stop on ``valid`` (both hold ``features.columns`` and ``click``)."""
+    if params.engine == "dask":
+        return _train_on_dask(train, valid, features, params)
     started = time.perf_counter()
     train_set = _dataset(train, features)
     valid_set = _dataset(valid, features, reference=train_set)
@@ -167,6 +172,27 @@ def train_lightgbm_on_features(
         features=features,
         best_iteration=booster.best_iteration,
         valid_auc=float(booster.best_score["valid"]["auc"]),
+        training_seconds=time.perf_counter() - started,
+    )
+
+
+def _train_on_dask(
+    train: pd.DataFrame, valid: pd.DataFrame, features: FeatureSelection, params: LightGBMParams
+) -> LightGBMRanker:
+    # Imported here: Dask is an optional extra, needed only by this engine.
+    from adrank_pipelines.models.zoo.lightgbm.distributed import dask_booster, early_stopped_iteration
+
+    started = time.perf_counter()
+    booster_params = {**_booster_params(params), "n_estimators": params.n_estimators}
+    booster = dask_booster(train, features.columns, features.categorical, LABEL_COLUMN, booster_params)
+    best_iteration, valid_auc = early_stopped_iteration(
+        booster, valid, features.columns, LABEL_COLUMN, params.early_stopping_rounds
+    )
+    return LightGBMRanker(
+        booster=booster,
+        features=features,
+        best_iteration=best_iteration,
+        valid_auc=valid_auc,
         training_seconds=time.perf_counter() - started,
     )
 

@@ -3,13 +3,15 @@
 Every ad, whether the impression's target or an event of the user's history, goes through the same ad
 representation (creative text + ad / advertiser / category embeddings + bid), so what the model learns
 about an ad's wording carries over to ads it has never seen. The user and ad towers also emit vectors
-whose dot product is added to the click logit: trained with the CTR loss, they score relevance for
-retrieval (FAISS) on their own.
+whose dot product is added to the click logit; trained with the CTR loss and, beside it, an in-batch
+sampled softmax over positive impressions (``retrieval_objective``), they score relevance for retrieval
+(FAISS) on their own.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -29,6 +31,7 @@ from adrank_pipelines.models.layers import (
 )
 from adrank_pipelines.models.layout import InputLayout
 from adrank_pipelines.models.network import CtrNetwork
+from adrank_pipelines.models.zoo.transformer.retrieval_objective import RetrievalObjective
 
 MODEL_CLASS = "transformer"
 AD_ID_COLUMN = "ad_id_idx"
@@ -102,6 +105,7 @@ class TransformerCtrModel(CtrNetwork):
         # learns "this audience likes this kind of creative" far sooner than the deep path does.
         self.user_field_vectors = CategoricalEmbeddings(list(layout.user_categorical.values()), params.relevance_dim)
         self.ad_text_vector = nn.Sequential(nn.GELU(), nn.Linear(d_model, params.relevance_dim))
+        self.retrieval_objective = RetrievalObjective(params.retrieval_objective, params.relevance_dim)
 
         self.target_attention = TargetAttention(d_model, params.n_heads, params.attention_dropout)
         self.pair_fields = CategoricalEmbeddings(list(layout.pair_categorical.values()), params.field_dim)
@@ -237,4 +241,8 @@ class TransformerCtrModel(CtrNetwork):
             dim=1,
         )
         outputs: CtrOutputs = self.heads(head_input, ctr_offset=relevance)
+        if self.training and self.retrieval_objective.active:
+            n_ad_rows = len(_batch_ads(batch).categorical)
+            retrieval_loss = self.retrieval_objective.loss(user_vector, ad_vector, impressions.ad_rows, n_ad_rows)
+            return replace(outputs, auxiliary_loss=retrieval_loss)
         return outputs
