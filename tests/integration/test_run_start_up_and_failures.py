@@ -74,7 +74,7 @@ def _runs(store: Path) -> list[Any]:
         (
             ["--env", "tset", "--pipelines", "ingest"],
             "UnknownEnvironmentError: no configuration environment 'tset' in conf/; the environments (each on "
-            "top of base) are avazu, criteo, gpu, local, test; did you mean 'test'?",
+            "top of base) are avazu, criteo, dask, gpu, local, test; did you mean 'test'?",
         ),
         (
             ["--env", "test", "--pipelines", "featurs"],
