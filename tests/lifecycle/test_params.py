@@ -16,7 +16,8 @@ def test_the_defaults_are_the_gates_and_guardrails_the_project_promotes_by():
     assert rollout.window_minutes == 30
     guardrails = rollout.guardrails
     assert (guardrails.max_ctr_drop, guardrails.max_p99_ms, guardrails.max_error_rate) == (0.01, 150.0, 0.001)
-    assert (guardrails.ctr_alpha, guardrails.min_impressions, guardrails.min_requests) == (0.05, 100, 25)
+    assert (guardrails.ctr_alpha, guardrails.min_impressions, guardrails.min_requests) == (0.002, 100, 25)
+    assert (guardrails.rollout_ctr_alpha, guardrails.rollout_ctr_mixture_sd) == (0.05, 0.6)
     assert rollout.min_step_minutes == 480
 
 

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -18,6 +19,7 @@ from adrank_pipelines.lifecycle.rollout import (
     latency_guardrail,
     play_rollout,
     read_window,
+    skew_guardrail,
     start_rollout,
 )
 
@@ -114,7 +116,7 @@ def test_a_broken_challenger_is_rolled_back_at_the_first_step_after_one_window()
         (Action.START, 0.05, 0),
         (Action.ROLLBACK, 0.05, 30),
     ]
-    assert events[-1].reason == "breached: ctr"
+    assert events[-1].reason == "breached: ctr, ctr_rollout"
     assert events[-1].evidence["ctr"]["change"] == pytest.approx(-0.8)
 
 
@@ -160,18 +162,19 @@ def test_a_latency_or_error_breach_rolls_back_at_the_end_of_its_window():
     )
 
 
-def _quiet(start: datetime, end: datetime) -> WindowObservation:
-    # 50 challenger impressions at 5%: below min_impressions (100).
-    return WindowObservation(start, end, 950, 29, 50, 2, 300, 0, 80.0)
+def _quiet(start: datetime, end: datetime, requests: int = 300) -> WindowObservation:
+    # 40 challenger impressions at 5%: below min_impressions (100) for a window, and for a rollout's first two.
+    return WindowObservation(start, end, 760, 23, 40, 1, requests, 0, 80.0)
 
 
-def test_too_little_traffic_holds_without_advancing():
+def test_too_little_traffic_holds_until_the_rollouts_windows_add_up_to_enough():
     state, events = play_rollout(START, START + timedelta(hours=5), lambda share, s, e: _quiet(s, e), PARAMS)
-    assert state.phase == Phase.ROLLING_OUT and state.step == 0 and state.passed_minutes == 0
-    assert _minutes(state.clock) == 300
-    assert [event.action for event in events[1:]] == [Action.HOLD] * 10
-    assert events[-1].reason == "not enough evidence: ctr"
-    assert "50 impressions, below min_impressions 100" in events[-1].evidence["ctr"]["reason"]
+    assert [event.action for event in events[1:4]] == [Action.HOLD, Action.HOLD, Action.PASS]
+    assert events[2].reason == "not enough evidence: ctr_rollout"
+    assert "80 impressions in the rollout, below min_impressions 100" in events[2].evidence["ctr_rollout"]["reason"]
+    # The window alone never has enough; its CTR reads no evidence without holding the rollout.
+    assert {event.evidence["ctr"]["reading"] for event in events[1:]} == {"no_evidence"}
+    assert state.phase == Phase.ROLLING_OUT and state.step == 2 and _minutes(state.clock) == 300
 
 
 def test_a_held_window_does_not_count_towards_the_step():
@@ -179,11 +182,51 @@ def test_a_held_window_does_not_count_towards_the_step():
     actions = []
     for window in range(5):
         start = START + window * HALF_HOUR
-        observation = _quiet(start, start + HALF_HOUR) if window == 2 else _window(0.05, start, start + HALF_HOUR)
+        end = start + HALF_HOUR
+        # 10 challenger requests: below min_requests (25) for the latency and error guardrails.
+        observation = _quiet(start, end, requests=10) if window == 2 else _window(0.05, start, end)
         state, event = read_window(state, observation, PARAMS)
         actions.append(event.action)
     assert actions == [Action.PASS, Action.PASS, Action.HOLD, Action.PASS, Action.ADVANCE]
     assert state.step == 1 and _minutes(state.clock) == 150
+
+
+@pytest.mark.parametrize(
+    ("rescored", "skewed", "reading"),
+    [(200, 2, Reading.PASS), (200, 3, Reading.BREACH), (0, 0, Reading.NO_EVIDENCE)],
+)
+def test_the_skew_guardrail_breaches_past_one_skewed_request_in_a_hundred(rescored, skewed, reading):
+    observation = _observation(challenger_rescored_requests=rescored, challenger_skewed_requests=skewed)
+    assert skew_guardrail(observation, GUARDRAILS).reading == reading
+
+
+def test_a_skewed_serving_path_is_rolled_back_after_its_first_window_and_no_rescoring_never_holds():
+    def skewed(share: float, start: datetime, end: datetime) -> WindowObservation:
+        window = _window(share, start, end)
+        return replace(window, challenger_rescored_requests=window.challenger_requests,
+                       challenger_skewed_requests=window.challenger_requests)  # fmt: skip
+
+    state, events = play_rollout(START, DAY_END, skewed, PARAMS)
+    assert state.phase == Phase.ROLLED_BACK and (events[-1].reason, _minutes(events[-1].time)) == ("breached: skew", 30)
+    state, events = play_rollout(START, DAY_END, _window, PARAMS)  # nothing re-scored
+    assert state.phase == Phase.COMPLETED and {e.evidence["skew"]["reading"] for e in events[1:]} == {"no_evidence"}
+
+
+def test_thin_windows_are_pooled_until_they_hold_enough_requests_to_pass_and_breach_at_once():
+    state, _ = start_rollout(START, PARAMS)
+    first = _quiet(START, START + HALF_HOUR, requests=15)
+    state, event = read_window(state, first, PARAMS)
+    assert event.action == Action.HOLD and event.reason == "not enough evidence: latency, errors, ctr_rollout"
+    assert state.thin_windows is not None and state.thin_windows.challenger_requests == 15
+    second = _quiet(START + HALF_HOUR, START + 2 * HALF_HOUR, requests=15)
+    _, event = read_window(state, second, PARAMS)
+    # 30 requests pooled: enough for latency and errors to pass (the CTR still lacks impressions).
+    assert event.action == Action.HOLD and event.reason == "not enough evidence: ctr_rollout"
+    assert event.evidence["errors"]["requests"] == 30 and event.evidence["latency"]["reading"] == "pass"
+    _, event = read_window(state, replace(second, challenger_p99_ms=400.0), PARAMS)
+    assert event.action == Action.ROLLBACK and event.reason == "breached: latency"
+    _, event = read_window(start_rollout(START, PARAMS)[0], replace(first, challenger_errors=1), PARAMS)
+    assert event.action == Action.ROLLBACK and event.reason == "breached: errors"
 
 
 @pytest.mark.parametrize(
@@ -225,7 +268,8 @@ def test_a_champion_without_clicks_gives_no_ctr_evidence():
         (150.0, 1_000, Reading.PASS),
         (150.01, 1_000, Reading.BREACH),
         (None, 1_000, Reading.NO_EVIDENCE),
-        (500.0, 24, Reading.NO_EVIDENCE),  # below min_requests (25)
+        (500.0, 24, Reading.BREACH),  # below min_requests (25): a breach stands on any traffic
+        (100.0, 24, Reading.NO_EVIDENCE),  # a pass does not
     ],
 )
 def test_the_latency_guardrail_breaches_past_150_ms(p99_ms, requests, reading):
@@ -235,7 +279,14 @@ def test_the_latency_guardrail_breaches_past_150_ms(p99_ms, requests, reading):
 
 @pytest.mark.parametrize(
     ("errors", "requests", "reading"),
-    [(1, 1_000, Reading.PASS), (2, 1_000, Reading.BREACH), (0, 1_000, Reading.PASS), (24, 24, Reading.NO_EVIDENCE)],
+    [
+        (1, 1_000, Reading.PASS),
+        (2, 1_000, Reading.BREACH),
+        (0, 1_000, Reading.PASS),
+        (1, 24, Reading.BREACH),  # below min_requests (25): a breach stands on any traffic
+        (0, 24, Reading.NO_EVIDENCE),  # a pass does not
+        (0, 0, Reading.NO_EVIDENCE),
+    ],
 )
 def test_the_error_guardrail_breaches_past_one_in_a_thousand(errors, requests, reading):
     observation = _observation(challenger_errors=errors, challenger_requests=requests)
@@ -260,6 +311,11 @@ def test_windows_must_follow_each_other_at_the_configured_length_until_the_rollo
         ({"challenger_clicks": 10_001}, "challenger_clicks .* exceeds challenger_impressions"),
         ({"challenger_errors": 1_001}, "challenger_errors .* exceeds challenger_requests"),
         ({"champion_impressions": -1}, "must not be negative: champion_impressions"),
+        (
+            {"challenger_rescored_requests": 10, "challenger_skewed_requests": 11},
+            "challenger_skewed_requests .* exceeds",
+        ),
+        ({"challenger_rescored_requests": 1_001}, "challenger_rescored_requests .* exceeds challenger_requests"),
     ],
 )
 def test_impossible_counts_are_refused_by_name(counts, message):
@@ -273,7 +329,8 @@ def test_every_event_is_a_json_record_with_time_step_action_reason_and_evidence(
     assert record["time"] == "2026-01-12T00:30:00" and record["action"] == "pass"
     assert record["step"] == 0 and record["share"] == 0.05 and record["reason"] == "passed; 30 of 120 min served"
     assert record["evidence"]["window"]["challenger_impressions"] == 500
-    assert set(record["evidence"]) == {"window", "ctr", "latency", "errors"}
+    assert set(record["evidence"]) == {"window", "ctr", "skew", "ctr_rollout", "latency", "errors"}
+    assert record["evidence"]["ctr_rollout"]["challenger_impressions"] == 500
 
 
 def _drawn(rng: np.random.Generator, ratio: float) -> Observe:
@@ -294,21 +351,21 @@ def _rollouts(params: RolloutParams, ratio: float, seeds: int = 200) -> list[Pha
     return [state.step if state.phase == Phase.ROLLED_BACK else state.phase for state in states]
 
 
-# (window minutes, ctr_alpha): the least of 200 challengers with half the CTR stopped at the first step, and
-# the most of 200 challengers 3% better rolled back, on the synthetic traffic with drawn clicks (measured).
+# (ctr_alpha of one window, rollout_ctr_alpha; 1e-300 turns the rollout's test off) on the production step length:
+# the least of 200 challengers with 0.7 of the champion's CTR stopped at the first step, and the most of 200
+# challengers 3% better rolled back, on the synthetic traffic with drawn clicks (measured).
 @pytest.mark.parametrize(
-    ("window_minutes", "ctr_alpha", "halved_stopped_first", "better_rolled_back"),
-    [(30, 0.05, 192, 30), (30, 0.01, 121, 8), (60, 0.05, 198, 15), (60, 0.01, 164, 3)],
+    ("ctr_alpha", "rollout_ctr_alpha", "worse_stopped_first", "better_rolled_back"),
+    [(0.05, 1e-300, 195, 95), (0.002, 1e-300, 16, 5), (0.002, 0.05, 195, 8)],
 )
-def test_with_drawn_clicks_the_window_and_alpha_trade_stopping_a_bad_challenger_against_keeping_a_good_one(
-    window_minutes, ctr_alpha, halved_stopped_first, better_rolled_back
+def test_with_drawn_clicks_the_rollouts_sequential_test_stops_a_worse_challenger_early_without_false_alarms(
+    ctr_alpha, rollout_ctr_alpha, worse_stopped_first, better_rolled_back
 ):
-    params = RolloutParams(
-        window_minutes=window_minutes, min_step_minutes=120, guardrails=GuardrailParams(ctr_alpha=ctr_alpha)
-    )
-    halved = _rollouts(params, 0.5)
-    assert all(isinstance(end, int) for end in halved)  # every one rolled back
-    assert halved.count(0) >= halved_stopped_first
+    guardrails = GuardrailParams(ctr_alpha=ctr_alpha, rollout_ctr_alpha=rollout_ctr_alpha)
+    params = RolloutParams(min_step_minutes=480, guardrails=guardrails)
+    worse = _rollouts(params, 0.7)
+    assert all(isinstance(end, int) for end in worse)  # every one rolled back
+    assert worse.count(0) >= worse_stopped_first
     better = _rollouts(params, 1.03)
     assert sum(isinstance(end, int) for end in better) <= better_rolled_back
     assert better.count(Phase.COMPLETED) >= 200 - better_rolled_back

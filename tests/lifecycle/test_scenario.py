@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -50,23 +51,34 @@ def _judged(log: ScenarioLog, decision: str) -> pd.DataFrame:
 
 
 def test_a_broken_challenger_is_never_promoted(drift_run):
-    log, _ = drift_run
+    log, params = drift_run
     broken = log.decisions.loc[log.decisions["broken_serving"].eq(True) & log.decisions["truly"].notna()]
-    # cleared offline (its offline evidence is the correct model's), refused once traffic showed it worse
-    assert broken["decision"].tolist() == ["pre_traffic_gates", "promotion"]
+    # cleared offline (its offline evidence is the correct model's), rolled back after the first window of its
+    # first step: every re-scored request was served scores its registered model does not give
+    assert broken["decision"].tolist() == ["pre_traffic_gates", "rollback"]
     assert broken["passed"].tolist() == [True, False] and broken["truly"].iloc[-1] == "worse"
     assert broken["right"].all()
+    rollback = broken.iloc[-1]
+    assert rollback["step"] == 0 and rollback["minutes_since_rollout_start"] == params.rollout.window_minutes
+    (breach,) = log.decisions.loc[log.decisions["decision"] == "rollout_rollback", "evidence"]
+    skew = json.loads(breach)["skew"]
+    assert skew["reading"] == "breach" and skew["skewed"] == skew["rescored"] > 0
 
 
-def test_a_broken_challenger_that_costs_a_fifth_of_the_clicks_is_rolled_back_in_the_first_window(tmp_path: Path):
-    # the test world with fewer clicks and shorter steps (seed 0): the broken deploy serves 20% fewer clicks
+def test_a_broken_challenger_that_costs_a_fifth_of_the_clicks_is_rolled_back_before_it_takes_over(tmp_path: Path):
+    # the test world with more clicks (seed 0) and the skew check blinded (no score differs by more than 1): the
+    # broken deploy serves 20% fewer clicks, too few of them in any one window to read; the rollout's accumulated
+    # CTR evidence rolls it back in its second step (measured)
     world = _world(seed=0, click_model={"intercept": -3.0})
-    params = _params(tmp_path, rollout={"min_step_minutes": 240})
-    rollbacks = _judged(_play(world, params), "rollback")
+    params = _params(tmp_path, rollout={"guardrails": {"score_tolerance": 1.0}})
+    log = _play(world, params)
+    rollbacks = _judged(log, "rollback")
     assert len(rollbacks) == 1 and bool(rollbacks["broken_serving"].iloc[0])
-    assert rollbacks["step"].tolist() == [0] and rollbacks["share"].tolist() == [params.rollout.steps[0]]
+    assert rollbacks["step"].tolist() == [1] and rollbacks["share"].tolist() == [params.rollout.steps[1]]
     assert rollbacks["truly"].tolist() == ["worse"] and rollbacks["true_click_lift"].iloc[0] < -0.15
-    assert rollbacks["minutes_since_rollout_start"].tolist() == [float(params.rollout.window_minutes)]
+    assert rollbacks["minutes_since_rollout_start"].tolist() == [960.0]
+    (breach,) = log.decisions.loc[log.decisions["decision"] == "rollout_rollback", "reason"]
+    assert breach == "breached: ctr_rollout"
 
 
 def test_a_clearly_better_challenger_is_promoted_and_becomes_the_registered_champion(drift_run):

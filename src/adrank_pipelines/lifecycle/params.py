@@ -59,15 +59,26 @@ class GateParams(_StrictModel):
 class GuardrailParams(_StrictModel):
     """Limits read on every evaluation window of a rollout; a breach of any one rolls the challenger back.
 
-    The CTR guardrail breaches when the challenger's CTR is more than ``max_ctr_drop`` below the champion's
-    (relative) and the difference is significant at ``ctr_alpha``. A guardrail whose window has fewer than its
-    minimum traffic gives no evidence: the rollout holds instead of advancing.
+    CTR is read twice. The window's own CTR breaches when the challenger's is more than ``max_ctr_drop`` below
+    the champion's (relative) and a two-proportion test on the window finds the difference significant at
+    ``ctr_alpha``: a sudden break shows within a window or two. The rollout's CTR reads every window of the
+    rollout so far with an always-valid sequential test (``lifecycle.sequential``) at ``rollout_ctr_alpha``,
+    whose alternatives spread over log CTR ratios with ``rollout_ctr_mixture_sd``: a drop too small, or traffic
+    too thin, for one window still shows as the evidence grows, and reading it after every window costs no
+    extra false alarms. A guardrail with less than its minimum traffic gives no evidence: the rollout holds
+    instead of advancing (the window's CTR alone never holds it; the rollout's CTR stands for it).
     """
 
     max_ctr_drop: float = Field(default=0.01, ge=0.0, lt=1.0)
-    ctr_alpha: Alpha = 0.05
+    ctr_alpha: Alpha = 0.002
+    rollout_ctr_alpha: Alpha = 0.05
+    rollout_ctr_mixture_sd: PositiveFloat = 0.6
     max_p99_ms: PositiveFloat = 150.0
     max_error_rate: float = Field(default=0.001, ge=0.0, lt=1.0)
+    # Training/serving skew: the share of re-scored requests whose served score differs from the registered
+    # model's by more than ``score_tolerance`` (absolute, on the predicted probability).
+    max_skewed_share: float = Field(default=0.01, ge=0.0, lt=1.0)
+    score_tolerance: PositiveFloat = 1e-6
     min_impressions: PositiveInt = 100
     min_requests: PositiveInt = 25
 

@@ -101,6 +101,19 @@ def _aliases(client: Any, name: str) -> dict[str, int]:
     return {str(alias): int(version) for alias, version in registered.aliases.items()}
 
 
+def held_aliases(uri: str, name: str) -> dict[str, int]:
+    """The aliases of ``name`` and their versions; none for a model not registered yet."""
+    try:
+        return _aliases(_client(uri), name)
+    except RegistryLookupError:
+        return {}
+
+
+def delete_version(uri: str, name: str, version: int) -> None:
+    """Remove ``version`` of ``name`` (with any alias on it): undoes a registration whose follow-up failed."""
+    _client(uri).delete_model_version(name, str(version))
+
+
 def set_alias(uri: str, name: str, alias: str, version: int) -> None:
     """Point ``alias`` of ``name`` at ``version`` (moving it off any other version)."""
     client = _client(uri)

@@ -5,6 +5,11 @@ The challenger serves ``rollout.steps[step]`` of the traffic, the champion the r
 
 - any guardrail breached: roll back at the end of that window, so a breach is acted on within one window;
 - otherwise, any guardrail without enough traffic to judge: hold (the window does not count towards the step);
+  the CTR is judged on the window alone (a sudden break) and on every window of the rollout so far (each window
+  a stratum; an always-valid sequential test, ``lifecycle.sequential``), and only the latter can hold it;
+  latency and errors breach on any traffic but pass only on ``min_requests`` requests, read on the window
+  together with the windows just before it that were too thin to pass; the skew
+  check compares the challenger's served scores with its registered model's on the same logged features;
 - otherwise the window passed: once passed windows add up to ``rollout.min_step_minutes`` the rollout advances,
   and passing the last partial step completes it (the challenger takes all traffic and becomes the champion).
 
@@ -20,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from adrank_pipelines.lifecycle.params import GuardrailParams, RolloutParams
+from adrank_pipelines.lifecycle.sequential import StratifiedClicks
 from adrank_pipelines.lifecycle.thresholds import exceeds, finite_or_none
 from adrank_pipelines.monitoring.ab_test import two_proportion_z_test
 
@@ -48,7 +54,8 @@ class Reading(StrEnum):
 @dataclass(frozen=True)
 class WindowObservation:
     """What one evaluation window saw: both arms' impressions and clicks, the challenger's requests, errors and
-    p99 latency (None where nothing was timed)."""
+    p99 latency (None where nothing was timed), and of its requests re-scored offline by the registered model
+    from their logged features, how many were served a score that differs (training/serving skew)."""
 
     start: datetime
     end: datetime
@@ -59,6 +66,8 @@ class WindowObservation:
     challenger_requests: int
     challenger_errors: int
     challenger_p99_ms: float | None
+    challenger_rescored_requests: int = 0
+    challenger_skewed_requests: int = 0
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -71,6 +80,8 @@ class WindowObservation:
             ("champion_clicks", "champion_impressions"),
             ("challenger_clicks", "challenger_impressions"),
             ("challenger_errors", "challenger_requests"),
+            ("challenger_skewed_requests", "challenger_rescored_requests"),
+            ("challenger_rescored_requests", "challenger_requests"),
         ):
             if counts[part] > counts[whole]:
                 raise ValueError(f"{part} ({counts[part]}) exceeds {whole} ({counts[whole]})")
@@ -117,60 +128,131 @@ def ctr_guardrail(observation: WindowObservation, params: GuardrailParams) -> Gu
     return GuardrailReading("ctr", reading, reason, evidence)
 
 
-def _too_few_requests(
-    guardrail: str, observation: WindowObservation, params: GuardrailParams, evidence: dict[str, Any]
-) -> GuardrailReading | None:
-    """No evidence when the challenger served fewer than ``min_requests`` in the window; None when it did not."""
+def rollout_ctr_guardrail(clicks: StratifiedClicks, params: GuardrailParams) -> GuardrailReading:
+    """Breach when the rollout's windows so far show, with the always-valid test at ``rollout_ctr_alpha``, that the
+    challenger's CTR is more than ``max_ctr_drop`` below the champion's."""
+    evidence: dict[str, Any] = {
+        "rollout_ctr_alpha": params.rollout_ctr_alpha,
+        "rollout_ctr_mixture_sd": params.rollout_ctr_mixture_sd,
+        **asdict(clicks),
+    }
+    thin = min(clicks.champion_impressions, clicks.challenger_impressions)
+    if thin < params.min_impressions:
+        reason = f"an arm has {thin} impressions in the rollout, below min_impressions {params.min_impressions}"
+        return GuardrailReading("ctr_rollout", Reading.NO_EVIDENCE, reason, evidence)
+    test = clicks.drop_test(params.max_ctr_drop, params.rollout_ctr_mixture_sd)
+    evidence.update(change=test.change, log_ratio=test.log_ratio, p_value=test.p_value)
+    reading = Reading.BREACH if test.significant(params.rollout_ctr_alpha) else Reading.PASS
+    reason = (
+        f"challenger clicks {test.change:+.4%} vs the champion's CTR over the rollout (always-valid p-value "
+        f"{test.p_value:.4g} for a drop beyond {params.max_ctr_drop:.4%}); a breach needs it at most "
+        f"{params.rollout_ctr_alpha:g}"
+    )
+    return GuardrailReading("ctr_rollout", reading, reason, evidence)
+
+
+def skew_guardrail(observation: WindowObservation, params: GuardrailParams) -> GuardrailReading:
+    """Breach when more than ``max_skewed_share`` of the challenger's re-scored requests were served scores that
+    differ from the registered model's scores of the same logged features: a serving bug (a feature read from
+    the wrong column, a shuffled input) that no offline metric of the registered model can see."""
+    rescored, skewed = observation.challenger_rescored_requests, observation.challenger_skewed_requests
+    evidence: dict[str, Any] = {"rescored": rescored, "skewed": skewed, "max_skewed_share": params.max_skewed_share}
+    if rescored == 0:
+        return GuardrailReading("skew", Reading.NO_EVIDENCE, "no request of the challenger was re-scored", evidence)
+    share = skewed / rescored
+    evidence["skewed_share"] = share
+    reading = Reading.BREACH if exceeds(share, params.max_skewed_share) else Reading.PASS
+    reason = (
+        f"{skewed} of {rescored} re-scored requests served skewed scores; the limit is {params.max_skewed_share:.2%}"
+    )
+    return GuardrailReading("skew", reading, reason, evidence)
+
+
+def _request_reading(
+    guardrail: str,
+    breached: bool,
+    reason: str,
+    observation: WindowObservation,
+    params: GuardrailParams,
+    evidence: dict[str, Any],
+) -> GuardrailReading:
+    """A breach stands on any number of requests (an incident shows at once, even in a quiet hour); a pass needs
+    ``min_requests``, else the reading is no evidence."""
+    if breached:
+        return GuardrailReading(guardrail, Reading.BREACH, reason, evidence)
     requests = observation.challenger_requests
-    if requests >= params.min_requests:
-        return None
-    reason = f"the challenger served {requests} requests, below min_requests {params.min_requests}"
-    return GuardrailReading(guardrail, Reading.NO_EVIDENCE, reason, evidence)
+    if requests < params.min_requests:
+        thin = f"the challenger served {requests} requests, below min_requests {params.min_requests}"
+        return GuardrailReading(guardrail, Reading.NO_EVIDENCE, thin, evidence)
+    return GuardrailReading(guardrail, Reading.PASS, reason, evidence)
 
 
 def latency_guardrail(observation: WindowObservation, params: GuardrailParams) -> GuardrailReading:
     """Breach when the challenger's p99 latency over the window passes ``max_p99_ms``."""
     p99 = finite_or_none(observation.challenger_p99_ms)
     evidence: dict[str, Any] = {"p99_ms": p99, "max_p99_ms": params.max_p99_ms}
-    thin = _too_few_requests("latency", observation, params, evidence)
-    if thin is not None:
-        return thin
     if p99 is None:
         return GuardrailReading("latency", Reading.NO_EVIDENCE, "no finite p99 latency of the challenger", evidence)
-    reading = Reading.BREACH if exceeds(p99, params.max_p99_ms) else Reading.PASS
-    return GuardrailReading("latency", reading, f"p99 {p99:g} ms against a limit of {params.max_p99_ms:g} ms", evidence)
+    reason = f"p99 {p99:g} ms against a limit of {params.max_p99_ms:g} ms"
+    return _request_reading("latency", exceeds(p99, params.max_p99_ms), reason, observation, params, evidence)
 
 
 def error_guardrail(observation: WindowObservation, params: GuardrailParams) -> GuardrailReading:
     """Breach when the challenger's error rate over the window passes ``max_error_rate``."""
     requests, errors = observation.challenger_requests, observation.challenger_errors
     evidence: dict[str, Any] = {"errors": errors, "requests": requests, "max_error_rate": params.max_error_rate}
-    thin = _too_few_requests("errors", observation, params, evidence)
-    if thin is not None:
-        return thin
+    if requests == 0:
+        return GuardrailReading("errors", Reading.NO_EVIDENCE, "the challenger served no request", evidence)
     rate = errors / requests
     evidence["error_rate"] = rate
-    reading = Reading.BREACH if exceeds(rate, params.max_error_rate) else Reading.PASS
     reason = f"error rate {rate:.4%} against a limit of {params.max_error_rate:.4%}"
-    return GuardrailReading("errors", reading, reason, evidence)
+    return _request_reading("errors", exceeds(rate, params.max_error_rate), reason, observation, params, evidence)
 
 
-GUARDRAILS: tuple[Callable[[WindowObservation, GuardrailParams], GuardrailReading], ...] = (
-    ctr_guardrail,
+# Readings that can roll back but never hold: the window's own CTR (the rollout's stands for it) and the skew
+# check (a rollout whose requests are not re-scored is judged by the rest).
+ALARMS_ONLY = ("ctr", "skew")
+REQUEST_GUARDRAILS: tuple[Callable[[WindowObservation, GuardrailParams], GuardrailReading], ...] = (
     latency_guardrail,
     error_guardrail,
 )
 
 
+def pooled(earlier: WindowObservation | None, later: WindowObservation) -> WindowObservation:
+    """``later`` read together with ``earlier`` (the windows just before it): counts add up, and the p99 is the
+    larger of the two, an upper bound of the pooled requests' p99 (no more than 1% of either part lies above
+    its own p99)."""
+    if earlier is None:
+        return later
+    p99s = [p for p in (finite_or_none(earlier.challenger_p99_ms), finite_or_none(later.challenger_p99_ms)) if p]
+    return WindowObservation(
+        start=earlier.start,
+        end=later.end,
+        champion_impressions=earlier.champion_impressions + later.champion_impressions,
+        champion_clicks=earlier.champion_clicks + later.champion_clicks,
+        challenger_impressions=earlier.challenger_impressions + later.challenger_impressions,
+        challenger_clicks=earlier.challenger_clicks + later.challenger_clicks,
+        challenger_requests=earlier.challenger_requests + later.challenger_requests,
+        challenger_errors=earlier.challenger_errors + later.challenger_errors,
+        challenger_p99_ms=max(p99s) if p99s else None,
+        challenger_rescored_requests=earlier.challenger_rescored_requests + later.challenger_rescored_requests,
+        challenger_skewed_requests=earlier.challenger_skewed_requests + later.challenger_skewed_requests,
+    )
+
+
 @dataclass(frozen=True)
 class RolloutState:
     """Where a rollout stands: its phase, step (an index of ``rollout.steps``), the end of the last window read
-    (the next window starts there) and the minutes of passed windows served at this step."""
+    (the next window starts there), the minutes of passed windows served at this step, the challenger's clicks
+    against the champion's CTR over every window of the rollout, held ones included, and the windows just read
+    that had too few requests for the latency and error guardrails (pooled; None when the last one had enough)."""
 
     phase: Phase
     step: int
     clock: datetime
     passed_minutes: int = 0
+    clicks: StratifiedClicks = field(default_factory=StratifiedClicks)
+    thin_windows: WindowObservation | None = None
 
 
 @dataclass(frozen=True)
@@ -210,12 +292,21 @@ def read_window(
 ) -> tuple[RolloutState, RolloutEvent]:
     """The state after ``observation`` (the window starting at ``state.clock``), and the event it causes."""
     _check_window(state, observation, params)
-    readings = [guardrail(observation, params.guardrails) for guardrail in GUARDRAILS]
+    o = observation
+    clicks = state.clicks.plus(o.champion_impressions, o.champion_clicks, o.challenger_impressions, o.challenger_clicks)
+    requests = pooled(state.thin_windows, observation)
+    readings = [
+        ctr_guardrail(observation, params.guardrails),
+        skew_guardrail(observation, params.guardrails),
+        *(guardrail(requests, params.guardrails) for guardrail in REQUEST_GUARDRAILS),
+        rollout_ctr_guardrail(clicks, params.guardrails),
+    ]
     evidence: dict[str, Any] = {
         "window": observation.evidence(),
         **{r.guardrail: {"reading": str(r.reading), "reason": r.reason, **r.evidence} for r in readings},
     }
-    moved = replace(state, clock=observation.end)
+    thin = requests if requests.challenger_requests < params.guardrails.min_requests else None
+    moved = replace(state, clock=observation.end, clicks=clicks, thin_windows=thin)
 
     def event(after: RolloutState, action: Action, reason: str) -> tuple[RolloutState, RolloutEvent]:
         return after, RolloutEvent(observation.end, after.step, params.steps[after.step], action, reason, evidence)
@@ -223,7 +314,7 @@ def read_window(
     breached = [r.guardrail for r in readings if r.reading == Reading.BREACH]
     if breached:
         return event(replace(moved, phase=Phase.ROLLED_BACK), Action.ROLLBACK, f"breached: {', '.join(breached)}")
-    unjudged = [r.guardrail for r in readings if r.reading == Reading.NO_EVIDENCE]
+    unjudged = [r.guardrail for r in readings if r.reading == Reading.NO_EVIDENCE and r.guardrail not in ALARMS_ONLY]
     if unjudged:
         return event(moved, Action.HOLD, f"not enough evidence: {', '.join(unjudged)}")
     served = state.passed_minutes + params.window_minutes

@@ -203,7 +203,11 @@ class LifecycleRun:
     ) -> tuple[np.ndarray, Served]:
         assert self.rollout is not None
         rollout, params = self.rollout, self.params.rollout
-        served = judge.serve(self._scores(rollout.version, traffic), _CHALLENGER_DRAW)
+        scores = self._scores(rollout.version, traffic)
+        served = judge.serve(scores, _CHALLENGER_DRAW)
+        # Every challenger request re-scored from its logged features by the registered model.
+        skew = np.abs(scores - predict(rollout.version.model, traffic.features)) > params.guardrails.score_tolerance
+        skewed = skew.reshape(len(traffic.requests), traffic.candidates).any(axis=1)
         split = np.random.default_rng([self.params.scenario.seed, day, _SPLIT_DRAW]).random(len(traffic.requests))
         minutes, midnight = traffic.minutes, self._midnight(day)
         window = timedelta(minutes=params.window_minutes)
@@ -226,6 +230,8 @@ class LifecycleRun:
                 challenger_requests=int(arm.sum()),
                 challenger_errors=0,
                 challenger_p99_ms=rollout.version.p99_ms,
+                challenger_rescored_requests=int(arm.sum()),
+                challenger_skewed_requests=int(skewed[arm].sum()),
             )
             rollout.state, event = read_window(rollout.state, observation, params)
             self._log(

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.lifecycle.release import ModelRelease, training_window, validation_metrics
 from adrank_pipelines.models.calibration import Calibrator, fit_calibrator_on_frame
 from adrank_pipelines.models.config import TextEncoderParams
 from adrank_pipelines.models.text_encoder import ad_text_embeddings
@@ -131,6 +132,26 @@ def fit_calibrator_function(model: ZooModel[Any, Any]) -> Callable[[pd.DataFrame
 def calibrate(predictions: pd.DataFrame, calibrator: Calibrator) -> pd.DataFrame:
     """Every split's pCTR through the calibrator; pCVR is left as predicted."""
     return predictions.assign(pctr=calibrator.transform(predictions["pctr"].to_numpy()))
+
+
+def release_function(model: ZooModel[Any, Any]) -> Callable[..., ModelRelease]:
+    def release(
+        trained: TrainedModel,
+        calibrator: Calibrator,
+        calibrated: pd.DataFrame,
+        train: pd.DataFrame,
+        valid: pd.DataFrame,
+    ) -> ModelRelease:
+        """The model with its calibrator, validation metrics and training days, for the registry."""
+        metrics = validation_metrics(rows_of_split(calibrated, "valid"), valid)
+        lineage = {"model": model.name, **training_window(train, valid)}
+        logger.info(
+            "%s: release with validation AUC %.4f, log loss %.4f",
+            model.name, metrics["valid_auc"], metrics["valid_logloss"],
+        )  # fmt: skip
+        return ModelRelease(trained, calibrator, metrics, lineage)
+
+    return _node_function(release, model, "release")
 
 
 def training_metrics_function(

@@ -1,8 +1,9 @@
 """The per-model training template: one namespaced modular pipeline per model listed in configuration.
 
 For a model ``m`` the template writes ``m.trained_model``, ``m.training_summary``, ``m.predictions``
-(every split), ``m.calibrator`` and ``m.calibrated_predictions`` (and ``m.ad_text_embeddings`` when it
-reads ad text): catalog entries of its own, a namespace of its own in kedro-viz. The simulated world's
+(every split), ``m.calibrator``, ``m.calibrated_predictions``, ``m.ad_text_embeddings`` when it reads ad
+text, and ``m.registered_model``: a new registry version, through which the later stages read the
+registry's champion. Catalog entries of its own, a namespace of its own in kedro-viz. The simulated world's
 ctr_training and the click-log graph both instantiate it, with their own model-input datasets.
 """
 
@@ -92,6 +93,18 @@ def _model_pipeline(name: str, block: Mapping[str, Any] | None, inputs: ModelInp
             name="fit_calibrator",
         ),
         Node(zoo_nodes.calibrate, ["predictions", "calibrator"], "calibrated_predictions", name="calibrate"),
+        Node(
+            zoo_nodes.release_function(model),
+            {
+                "trained": "trained_model",
+                "calibrator": "calibrator",
+                "calibrated": "calibrated_predictions",
+                "train": inputs.train,
+                "valid": inputs.valid,
+            },
+            "registered_model",
+            name="register",
+        ),
     ]
     shared = {
         *inputs.splits().values(),

@@ -22,6 +22,7 @@ from adrank_pipelines.features.enrich import USER_ATTRIBUTES
 from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot
 from adrank_pipelines.features.vocabulary import Vocabulary
+from adrank_pipelines.lifecycle.release import ModelRelease
 from adrank_pipelines.models.zoo import scoring_closure, zoo_model
 from adrank_pipelines.models.zoo.interface import ModelInput, SideTables, TrainedModel
 from adrank_pipelines.ranking.params import CandidateParams, ObjectiveParams
@@ -63,6 +64,7 @@ class ServingArtifacts:
     snapshot: StatisticsSnapshot
     snapshot_lookup: SnapshotLookup
     scorers: dict[str, CandidateScorer]  # per tier
+    model_versions: dict[str, int | None]  # the registry version of each loaded model (None: a run's output)
     indexing: IndexingParams
     ranking: CandidateParams
     objective: ObjectiveParams
@@ -99,6 +101,7 @@ PRODUCERS = {
     "impressions_enriched": "features",
     "validated_user_events": "validate",
     ".trained_model": "ctr_training",
+    ".registered_model": "ctr_training",
     ".calibrator": "ctr_training",
     ".ad_text_embeddings": "ctr_training",
 }
@@ -144,6 +147,14 @@ def served_models(params: ServingParams, model_blocks: Mapping[str, Any]) -> lis
     return scoring_closure(list(dict.fromkeys(named)), model_blocks)
 
 
+def load_model(catalog: Catalog, name: str, params: ServingParams) -> ModelRelease:
+    """``name``'s model and calibrator: the registry version of the catalog's alias, or the last run's outputs."""
+    if params.model_source == "registry":
+        release: ModelRelease = load_entry(catalog, f"{name}.registered_model")
+        return release
+    return ModelRelease(load_entry(catalog, f"{name}.trained_model"), load_entry(catalog, f"{name}.calibrator"))
+
+
 def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: ServingParams) -> ServingArtifacts:
     """Load and index everything the request path needs, from ``catalog`` and the project's ``parameters``."""
     indexing = _typed(IndexingParams, parameters, "indexing")
@@ -169,7 +180,8 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
     vectors_table = load_entry(catalog, "ad_vectors")
 
     models = served_models(params, parameters.get("ctr_models", {}))
-    trained = {name: load_entry(catalog, f"{name}.trained_model") for name in models}
+    releases = {name: load_model(catalog, name, params) for name in dict.fromkeys([*models, retrieval])}
+    trained = {name: release.trained for name, release in releases.items()}
     for model in trained.values():
         zoo_model(model.zoo).limit_threads(model.model, params.num_threads)
     text = {
@@ -177,7 +189,7 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
         for name in {*models, retrieval}
         if ModelInput.TEXT in zoo_model(name).inputs
     }
-    calibrators = {tier.model: load_entry(catalog, f"{tier.model}.calibrator") for tier in params.tiers.values()}
+    calibrators = {tier.model: releases[tier.model].calibrator for tier in params.tiers.values()}
     # Sequences come with each batch (CandidateScorer.with_sequences); an empty table stands in until then.
     side = SideTables(sequences=pd.DataFrame({"request_id": np.zeros(0, dtype=np.int64)}), ad_features=ad_features)
     scorers = {
@@ -193,9 +205,7 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
         ad_vectors=AdVectors(
             vectors_table["ad_id"].to_numpy(dtype=np.int64), vector_matrix(vectors_table, "ad_vectors")
         ),
-        retrieval_model=trained[retrieval]
-        if retrieval in trained
-        else load_entry(catalog, f"{retrieval}.trained_model"),
+        retrieval_model=trained[retrieval],
         retrieval_text=text.get(retrieval),
         ad_features=ad_features,
         ad_side=ad_side_table,
@@ -213,6 +223,7 @@ def load_artifacts(catalog: Catalog, parameters: Mapping[str, Any], params: Serv
         snapshot=snapshots[snapshot_day],
         snapshot_lookup=SnapshotLookup(snapshots[snapshot_day], request_columns, ad_side_table),
         scorers=scorers,
+        model_versions={name: release.version for name, release in releases.items()},
         indexing=indexing,
         ranking=candidates,
         objective=objective,

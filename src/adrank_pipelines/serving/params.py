@@ -7,7 +7,7 @@ misspelt key or an out-of-range value fails at start-up naming the setting.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
@@ -66,6 +66,9 @@ class ServingParams(_StrictModel):
     num_threads: PositiveInt = 1  # torch and FAISS threads of one worker
     # Known users' profiles start from their logged history up to the statistics snapshot.
     seed_profiles_from_history: bool = True
+    # registry: each model and its calibrator from the MLflow registry version the catalog's alias (the champion)
+    # points at, resolved again on every reload; run: the last run's outputs (`<model>.trained_model`, `.calibrator`).
+    model_source: Literal["registry", "run"] = "registry"
 
     @model_validator(mode="after")
     def _routes_to_known_tiers(self) -> ServingParams:

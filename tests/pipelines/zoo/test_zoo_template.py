@@ -24,7 +24,7 @@ CONF = Path(__file__).resolve().parents[3] / "conf"
 INPUTS = MODEL_INPUTS
 CLICK_LOG = ModelInputs(train="cl_train", valid="cl_valid", test="cl_test", spec="cl_spec", prefix="clicklog.")
 PER_MODEL = {"trained_model", "training_summary", "training_metrics", "predictions", "calibrator"}
-PER_MODEL |= {"calibrated_predictions"}
+PER_MODEL |= {"calibrated_predictions", "registered_model"}
 
 
 def test_each_model_gets_its_own_namespace_and_outputs() -> None:
@@ -137,3 +137,11 @@ def test_adding_a_model_is_one_folder_and_one_config_entry(tmp_path: Path, monke
     calibrator = catalog.load("clicklog.mean_rate.calibrator")
     assert isinstance(calibrator, Calibrator) and calibrator.method == "platt"
     assert catalog.load("clicklog.mean_rate.training_summary") == {"rate": 0.5 * frames["train"]["click"].mean()}
+    # The release the registry gets: the model with its own calibrator and the validation metrics of the
+    # calibrated score (one constant score: AUC 0.5); no event_time, so no training days.
+    release = catalog.load("clicklog.mean_rate.registered_model")
+    assert release.trained.zoo == "mean_rate" and release.calibrator.method == "platt"
+    probe = np.array([0.05, 0.1, 0.3])
+    np.testing.assert_array_equal(release.calibrator.transform(probe), calibrator.transform(probe))
+    assert release.metrics["valid_auc"] == 0.5 and set(release.metrics) == {"valid_auc", "valid_logloss"}
+    assert release.lineage == {"model": "mean_rate"} and release.version is None

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from adrank_pipelines.features.candidates import CandidateSides, candidate_sides, query_features
 from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot
+from adrank_pipelines.lifecycle.release import ModelRelease
 from adrank_pipelines.marketplace import GroundTruth
-from adrank_pipelines.models.zoo.interface import TrainedModel
 from adrank_pipelines.retrieval.comparison import (
     Eligibility,
     Queries,
@@ -61,9 +61,9 @@ def eligible_ads(ads: pd.DataFrame, advertisers: pd.DataFrame, params: IndexingP
 
 
 def embed_ads(
-    trained: TrainedModel, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame, params: IndexingParams
+    towers: ModelRelease, ad_features: pd.DataFrame, text_embeddings: pd.DataFrame, params: IndexingParams
 ) -> pd.DataFrame:
-    ad_ids, vectors = ad_tower_vectors(trained.model, ad_features, text_embeddings, params.query_batch_size)
+    ad_ids, vectors = ad_tower_vectors(towers.trained.model, ad_features, text_embeddings, params.query_batch_size)
     if params.bid_weight > 0 and "log_bid" not in ad_features.columns:
         raise ValueError("indexing.bid_weight > 0 needs a 'log_bid' column in dataset 'ad_features'")
     log_bids = ad_features["log_bid"].to_numpy() if params.bid_weight > 0 else np.zeros(len(ad_ids))
@@ -113,7 +113,7 @@ def build_query_features(
 
 
 def embed_requests(
-    trained: TrainedModel,
+    towers: ModelRelease,
     query_features: pd.DataFrame,
     sequences: pd.DataFrame,
     ad_features: pd.DataFrame,
@@ -121,7 +121,7 @@ def embed_requests(
     params: IndexingParams,
 ) -> pd.DataFrame:
     vectors = user_tower_vectors(
-        trained.model, query_features, sequences, ad_features, text_embeddings, params.query_batch_size
+        towers.trained.model, query_features, sequences, ad_features, text_embeddings, params.query_batch_size
     )
     logger.info("user tower: %d evaluation-day requests -> query vectors", len(query_features))
     indexed = indexed_query_vectors(vectors, params.metric, params.bid_weight)

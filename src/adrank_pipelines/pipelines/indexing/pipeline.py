@@ -10,7 +10,8 @@ PARAMS = "params:indexing"
 
 def _retrieval_nodes() -> list[Node]:
     towers = lookup(graph_parameters(), "indexing.retrieval_model")
-    model, context = f"{towers}.trained_model", ["ad_features", f"{towers}.ad_text_embeddings"]
+    # The towers as the registry serves them (its champion), so the index matches the service's query tower.
+    model, context = f"{towers}.registered_model", ["ad_features", f"{towers}.ad_text_embeddings"]
     return [
         Node(
             nodes.eligible_ads,

@@ -11,8 +11,8 @@ import torch
 from adrank_pipelines.features.candidates import CandidateSides, candidate_sides
 from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.features.snapshot import SnapshotLookup, StatisticsSnapshot
-from adrank_pipelines.models.calibration import Calibrator
-from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel
+from adrank_pipelines.lifecycle.release import ModelRelease
+from adrank_pipelines.models.zoo.interface import SideTables
 from adrank_pipelines.ranking.candidates import cap_per_request, check_retrieved
 from adrank_pipelines.ranking.params import CandidateParams, ObjectiveParams, ScoringParams
 from adrank_pipelines.ranking.rank import rank_candidates
@@ -54,7 +54,7 @@ def build_candidate_sides(
     return sides
 
 
-MODEL_KEY, CALIBRATOR_KEY, TEXT_KEY = "__trained_model", "__calibrator", "__ad_text_embeddings"
+RELEASE_KEY, TEXT_KEY = "__registered_model", "__ad_text_embeddings"
 
 
 def _by_model(artifacts: dict[str, Any], suffix: str) -> dict[str, Any]:
@@ -64,9 +64,11 @@ def _by_model(artifacts: dict[str, Any], suffix: str) -> dict[str, Any]:
 def build_candidate_scorer(
     behaviour_sequences: pd.DataFrame, ad_features: pd.DataFrame, scoring: ScoringParams, **artifacts: Any
 ) -> CandidateScorer:
-    """``artifacts``: ``<model>__trained_model``, ``<model>__calibrator`` and ``<model>__ad_text_embeddings``."""
-    trained: dict[str, TrainedModel] = _by_model(artifacts, MODEL_KEY)
-    calibrators: dict[str, Calibrator] = _by_model(artifacts, CALIBRATOR_KEY)
+    """``artifacts``: ``<model>__registered_model`` (the registry's champion) and ``<model>__ad_text_embeddings``."""
+    releases: dict[str, ModelRelease] = _by_model(artifacts, RELEASE_KEY)
+    trained = {name: release.trained for name, release in releases.items()}
+    calibrators = {name: releases[name].calibrator for name in scoring.models}
+    logger.info("registry versions: %s", ", ".join(f"{name} v{release.version}" for name, release in releases.items()))
     scorer = CandidateScorer(
         scoring.models, scoring.pcvr_model, trained, calibrators,
         SideTables(sequences=behaviour_sequences, ad_features=ad_features), _by_model(artifacts, TEXT_KEY),

@@ -18,12 +18,11 @@ SIDE_INPUTS = [
 
 
 def _model_artifacts() -> dict[str, str]:
-    """The ranked models' trained artifacts and calibrators, those of the pCVR model and of every model they read."""
+    """The registry champions (model + calibrator) of the ranked models, the pCVR model and every model they read."""
     parameters = graph_parameters()
     ranked = lookup(parameters, "ranking.scoring.models")
     scored = scoring_closure([*ranked, lookup(parameters, "ranking.scoring.pcvr_model")], model_blocks(parameters))
-    artifacts = {f"{name}{nodes.MODEL_KEY}": f"{name}.trained_model" for name in scored}
-    artifacts |= {f"{name}{nodes.CALIBRATOR_KEY}": f"{name}.calibrator" for name in ranked}
+    artifacts = {f"{name}{nodes.RELEASE_KEY}": f"{name}.registered_model" for name in scored}
     artifacts |= {
         f"{name}{nodes.TEXT_KEY}": f"{name}.ad_text_embeddings"
         for name in scored
