@@ -28,6 +28,12 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+def copy_run_outputs(source: Path, project: Path) -> None:
+    """A finished run's data and its MLflow store (the model registry the batch stages read the champion from)."""
+    shutil.copytree(source / "data", project / "data")
+    shutil.copy(source / "mlflow.db", project / "mlflow.db")
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(copy_project(tmp_path))

@@ -8,7 +8,6 @@ outputs of the shared test-world run and rerun just the stages downstream of the
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from tests.integration.conftest import copy_project
+from tests.integration.conftest import copy_project, copy_run_outputs
 
 pytestmark = pytest.mark.integration
 
@@ -217,7 +216,7 @@ def test_downstream_stages_on_an_edge_world(
 ):
     params, pipelines, check = DOWNSTREAM_WORLDS[world]
     project = copy_project(tmp_path)
-    shutil.copytree(default_run_project / "data", project / "data")
+    copy_run_outputs(default_run_project, project)
     monkeypatch.chdir(project)
     _run(project, params, pipelines)
     check(project)
@@ -227,7 +226,7 @@ def test_a_failed_run_names_the_node_and_parameter_and_closes_its_mlflow_run_onc
     default_run_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ):
     project = copy_project(tmp_path)
-    shutil.copytree(default_run_project / "data", project / "data")
+    copy_run_outputs(default_run_project, project)
     monkeypatch.chdir(project)
     with pytest.raises(ValueError, match=r"ab_test\.mechanism 'nosuch' is not one of auction_eval\.mechanisms"):
         _run(project, {"ab_test.mechanism": "nosuch"}, ["auction_eval"])

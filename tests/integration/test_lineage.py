@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from adrank_pipelines.lineage import LineageEntry, LineageStore, StaleInputError, fingerprint, stale_input_reason
-from tests.integration.conftest import copy_project
+from tests.integration.conftest import copy_project, copy_run_outputs
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +31,7 @@ DOWNSTREAM = ["features", "ctr_training", "indexing", "ranking", "auction_eval",
 @pytest.fixture
 def run_copy(default_run_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     project = copy_project(tmp_path / "project")
-    shutil.copytree(default_run_project / "data", project / "data")
+    copy_run_outputs(default_run_project, project)
     monkeypatch.chdir(project)
     bootstrap_project(project)
     return project
