@@ -3,10 +3,9 @@
 Each setting fits conf/base's transformer block (two epochs, the second timed, as in bench_ddp.py) on the
 transformer tests' synthetic world in a fresh process, once on a quiet machine and once beside a competitor: one
 single-threaded Python loop at nice 19 (a low-priority batch job; ``--competitor-nice 0`` for an equal one). A fresh process per fit, because OpenMP reads
-its wait policy once, at start. Settings: ``num_threads`` 2 with the OpenMP runtime's default wait policy, the
-same with ``OMP_WAIT_POLICY=PASSIVE`` (a waiting thread sleeps instead of spinning), 1 thread, and 2 threads with
-``training.adapt_threads`` (conf/base: fewer threads while other processes keep cores busy, models.thread_budget);
-the first three fix the thread count. The slowdown is the busy epoch's seconds over the quiet epoch's, per setting.
+its wait policy once, at start. Settings: ``num_threads`` 2 with the OpenMP runtime's default wait policy (what
+conf/base runs), the same with ``OMP_WAIT_POLICY=PASSIVE`` (a waiting thread sleeps instead of spinning), and 1
+thread. The slowdown is the busy epoch's seconds over the quiet epoch's, per setting.
 
     .venv/bin/python benchmarks/bench_contention.py [--requests 60000] [--repeats 2]
 
@@ -32,17 +31,16 @@ sys.path.insert(0, str(PROJECT_ROOT))  # the benchmarks' own modules and the tes
 from benchmarks.bench_serving import machine_state, write_results  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "benchmarks" / "results"
-# setting -> (torch threads, training.adapt_threads, extra environment)
-SETTINGS: dict[str, tuple[int, bool, dict[str, str]]] = {
-    "2_threads": (2, False, {}),
-    "2_threads_passive": (2, False, {"OMP_WAIT_POLICY": "PASSIVE"}),
-    "1_thread": (1, False, {}),
-    "2_threads_adaptive": (2, True, {}),
+# setting -> (torch threads, extra environment)
+SETTINGS: dict[str, tuple[int, dict[str, str]]] = {
+    "2_threads": (2, {}),
+    "2_threads_passive": (2, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "1_thread": (1, {}),
 }
 COMPETITOR = [sys.executable, "-c", "while True: pass"]
 
 
-def _worker(requests: int, threads: int, adapt: bool, batch_size: int) -> None:
+def _worker(requests: int, threads: int, batch_size: int) -> None:
     from adrank_pipelines.models.text_encoder import ad_text_embeddings
     from adrank_pipelines.models.zoo.interface import SideTables, TrainingData
     from benchmarks.bench_ddp import _fit_once, _params
@@ -51,15 +49,14 @@ def _worker(requests: int, threads: int, adapt: bool, batch_size: int) -> None:
 
     world = synthetic_world(n_requests=requests)
     params = _params(_transformer_block(), 1, threads, batch_size)
-    params = params.model_copy(update={"training": params.training.model_copy(update={"adapt_threads": adapt})})
     text = ad_text_embeddings(world.ad_features, params.text_encoder)
     data = TrainingData(world.train, world.valid, world.spec, SideTables(world.sequences, world.ad_features, text))
     print(json.dumps(_fit_once(data, params) | {"train_rows": len(world.train)}), flush=True)
 
 
 def _fit(setting: str, busy: bool, args: argparse.Namespace) -> dict[str, Any]:
-    threads, adapt, environment = SETTINGS[setting]
-    command = [sys.executable, __file__, "--worker", "--threads", str(threads), *(["--adapt"] if adapt else [])]
+    threads, environment = SETTINGS[setting]
+    command = [sys.executable, __file__, "--worker", "--threads", str(threads)]
     command += ["--requests", str(args.requests), "--batch-size", str(args.batch_size)]
     competitor = subprocess.Popen(["nice", "-n", str(args.competitor_nice), *COMPETITOR]) if busy else None
     try:
@@ -80,10 +77,9 @@ def main() -> None:
     parser.add_argument("--competitor-nice", type=int, default=19, help="the competitor's niceness (0: equal share)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=2, help=argparse.SUPPRESS)
-    parser.add_argument("--adapt", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        _worker(args.requests, args.threads, args.adapt, args.batch_size)
+        _worker(args.requests, args.threads, args.batch_size)
         return
     start = machine_state()
     fits: dict[str, list[dict[str, Any]]] = {setting: [] for setting in SETTINGS}

@@ -116,8 +116,6 @@ class TrainingParams(_StrictModel):
     plateau_factor: float = Field(default=1.0, gt=0.0, le=1.0)
     bf16: bool = False  # bfloat16 autocast (CUDA)
     num_threads: PositiveInt = 2  # torch intra-op threads
-    # Fewer threads while other processes keep cores busy (models.thread_budget; back up when they stop).
-    adapt_threads: bool = True
     seed: int = 0
     # Weight of the pCVR loss (clicked impressions only) next to the pCTR loss.
     conversion_loss_weight: float = Field(default=0.3, ge=0.0)

@@ -40,7 +40,6 @@ from adrank_pipelines.models.prepare import (
     text_width,
 )
 from adrank_pipelines.models.text_encoder import TextEncoder, ad_texts, load_text_encoder
-from adrank_pipelines.models.thread_budget import ThreadBudget
 from adrank_pipelines.models.training_plan import TrainingPlan, best_epoch, plan_training
 
 logger = logging.getLogger(__name__)
@@ -164,7 +163,6 @@ def _train_epoch(
     rng: np.random.Generator,
     description: str,
     parallel: DataParallel,
-    threads: ThreadBudget,
 ) -> tuple[float, float]:
     """Mean training loss (of this process's rows) and seconds of one pass over a request-grouped random order.
 
@@ -178,7 +176,6 @@ def _train_epoch(
     )
     n_total, quiet = -(-len(order) // batch_size), not training.show_progress or parallel.rank > 0  # one bar
     for slice_rows, rows, batch in tqdm(batches, total=n_total, desc=description, disable=quiet):
-        threads.update()
         labels = train.labels[rows]
         shares = loss_shares(labels, train.labels[slice_rows], parallel.world_size)
         loss: torch.Tensor = step_loss(batch, labels, shares)
@@ -289,7 +286,7 @@ def _fit(inputs: FitInputs, parallel: DataParallel) -> tuple[CtrNetwork, list[di
     params, train, valid = inputs.params, inputs.train, inputs.valid
     ad_features, text_embeddings = inputs.ad_features, inputs.text_embeddings
     training = params.training
-    threads = ThreadBudget(training.num_threads, adapt=training.adapt_threads)
+    torch.set_num_threads(training.num_threads)
     rng = seed_everything(training.seed)
     device = resolve_device(training.device)
     model = build_model(
@@ -317,9 +314,7 @@ def _fit(inputs: FitInputs, parallel: DataParallel) -> tuple[CtrNetwork, list[di
     )  # fmt: skip
     optimizers = make_optimizers(model, training)
     valid_clicks = valid["click"].to_numpy()
-    history = _fit_epochs(
-        model, optimizers, train_split, valid_split, valid_clicks, training, plan, rng, parallel, threads
-    )
+    history = _fit_epochs(model, optimizers, train_split, valid_split, valid_clicks, training, plan, rng, parallel)
     return model.cpu().eval(), history
 
 
@@ -333,7 +328,6 @@ def _fit_epochs(
     plan: TrainingPlan,
     rng: np.random.Generator,
     parallel: DataParallel,
-    threads: ThreadBudget,
 ) -> list[dict[str, float]]:
     """Epochs until early stopping; ``model`` ends with the weights of the best epoch by the stopping metric.
 
@@ -347,16 +341,7 @@ def _fit_epochs(
     for epoch in range(1, plan.max_epochs + 1):
         learning_rate = float(optimizers[0].param_groups[0]["lr"])
         train_loss, seconds = _train_epoch(
-            step_loss,
-            optimizers,
-            train_split,
-            training,
-            plan.batch_size,
-            device,
-            rng,
-            f"epoch {epoch}",
-            parallel,
-            threads,
+            step_loss, optimizers, train_split, training, plan.batch_size, device, rng, f"epoch {epoch}", parallel
         )
         valid_metrics = parallel.agree(
             lambda: click_metrics(
