@@ -180,9 +180,10 @@ class LifecycleRun:
         )
         return champion
 
-    def _scores(self, version: Version, traffic: DayTraffic) -> np.ndarray:
-        scores = predict(version.model, traffic.features)
-        return broken_scores(scores) if version.broken_serving else scores
+    @staticmethod
+    def _served(version: Version, registered: np.ndarray) -> np.ndarray:
+        """What ``version`` serves, given its registered model's scores of the same rows."""
+        return broken_scores(registered) if version.broken_serving else registered
 
     # -- the day ---------------------------------------------------------------------------------------------
     def play_day(self, day: int) -> None:
@@ -190,7 +191,7 @@ class LifecycleRun:
         traffic = day_traffic(self.world, self.vocabularies, day, scenario.serving.candidates, scenario.seed)
         judge = DayJudge(self.world, self.truth, traffic, scenario.seed)
         champion = self.champion
-        champion_served = judge.serve(self._scores(champion, traffic), _CHAMPION_DRAW)
+        champion_served = judge.serve(self._served(champion, predict(champion.model, traffic.features)), _CHAMPION_DRAW)
         on_challenger = np.zeros(len(traffic.requests), dtype=bool)
         challenger_served = champion_served
         if self.rollout is not None:
@@ -203,10 +204,11 @@ class LifecycleRun:
     ) -> tuple[np.ndarray, Served]:
         assert self.rollout is not None
         rollout, params = self.rollout, self.params.rollout
-        scores = self._scores(rollout.version, traffic)
+        registered = predict(rollout.version.model, traffic.features)
+        scores = self._served(rollout.version, registered)
         served = judge.serve(scores, _CHALLENGER_DRAW)
         # Every challenger request re-scored from its logged features by the registered model.
-        skew = np.abs(scores - predict(rollout.version.model, traffic.features)) > params.guardrails.score_tolerance
+        skew = np.abs(scores - registered) > params.guardrails.score_tolerance
         skewed = skew.reshape(len(traffic.requests), traffic.candidates).any(axis=1)
         split = np.random.default_rng([self.params.scenario.seed, day, _SPLIT_DRAW]).random(len(traffic.requests))
         minutes, midnight = traffic.minutes, self._midnight(day)
