@@ -5,6 +5,7 @@ from __future__ import annotations
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
+from adrank_pipelines.serving.budget_ledger import SqliteBudgetLedger
 from adrank_pipelines.serving.state import open_state
 from adrank_pipelines.serving.state_params import OnlineStateParams
 
@@ -26,3 +27,15 @@ def charge_repeatedly(
     finally:
         state.close()
     accepted_counts.put(accepted)
+
+
+def open_fresh_ledgers(paths: list[str], start: Barrier, failures: Queue[list[str]]) -> None:
+    """Open each ledger file together with the other workers (one barrier per file), then report the errors."""
+    errors = []
+    for path in paths:
+        start.wait(timeout=30)
+        try:
+            SqliteBudgetLedger(path).close()
+        except RuntimeError as error:
+            errors.append(str(error))
+    failures.put(errors)

@@ -11,7 +11,7 @@ import pytest
 from adrank_pipelines.serving.budget_ledger import ChargeResult
 from adrank_pipelines.serving.state import OnlineState, open_state
 from adrank_pipelines.serving.state_params import OnlineStateParams
-from tests.serving._workers import charge_repeatedly
+from tests.serving._workers import charge_repeatedly, open_fresh_ledgers
 
 
 def test_charges_are_accepted_until_the_spend_reaches_the_budget(open_test_state: Callable[[], OnlineState]):
@@ -106,3 +106,21 @@ def test_concurrent_processes_overshoot_by_at_most_one_click_each(state_params: 
     assert budget <= spend <= budget + n_workers * price
     assert sum(accepted) * price == spend
     assert elapsed < 10.0, f"the concurrency test took {elapsed:.1f} s"
+
+
+def test_workers_opening_a_new_ledger_file_at_the_same_moment_all_succeed(tmp_path):
+    # Several service workers start together on a file none of them has created yet; the switch to WAL
+    # needs an exclusive lock that SQLite refuses at once instead of waiting for it.
+    n_workers, n_files = 4, 15
+    paths = [str(tmp_path / f"ledger_{index}.sqlite") for index in range(n_files)]
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(n_workers)
+    failures = context.Queue()
+    workers = [context.Process(target=open_fresh_ledgers, args=(paths, start, failures)) for _ in range(n_workers)]
+    for worker in workers:
+        worker.start()
+    errors = [error for _ in workers for error in failures.get(timeout=120)]
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert errors == []

@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,36 @@ def _check_charge(price: float, budget: float) -> None:
         raise ValueError(f"budget must be a finite number >= 0; got {budget!r}")
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE IF NOT EXISTS budget_spend (advertiser_id INTEGER PRIMARY KEY, spend REAL NOT NULL)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS budget_day (singleton INTEGER PRIMARY KEY CHECK (singleton = 0), "
+        "day INTEGER NOT NULL)"
+    )
+
+
+def _retry_while_locked(step: Callable[[], None], *, deadline_s: float) -> None:
+    """Run ``step`` again while SQLite reports the file locked, until ``deadline_s`` has passed.
+
+    Switching a new file to WAL needs an exclusive lock, and SQLite answers that request with
+    "database is locked" at once, without its busy handler, while another process opens the same
+    file: several workers starting together would otherwise fail at random.
+    """
+    give_up_at = time.monotonic() + deadline_s
+    pause_s = 0.005
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= give_up_at:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(2 * pause_s, 0.2)
+
+
 class SqliteBudgetLedger:
     """The embedded ledger: a SQLite file in WAL mode, safe across threads and processes on one host.
 
@@ -83,15 +114,7 @@ class SqliteBudgetLedger:
             self._conn = sqlite3.connect(
                 self._path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False
             )
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS budget_spend (advertiser_id INTEGER PRIMARY KEY, spend REAL NOT NULL)"
-            )
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS budget_day (singleton INTEGER PRIMARY KEY CHECK (singleton = 0), "
-                "day INTEGER NOT NULL)"
-            )
+            _retry_while_locked(lambda: _create_schema(self._conn), deadline_s=busy_timeout_s)
         except (OSError, sqlite3.Error) as error:
             raise RuntimeError(f"{PARAMS_PATH}.budget_path: cannot open {str(self._path)!r}: {error}") from error
         # One connection shared by the threads of this process: a lock serialises them.
