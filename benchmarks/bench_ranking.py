@@ -46,6 +46,7 @@ from adrank_pipelines.features.recipe import FeatureRecipeArtifact
 from adrank_pipelines.features.snapshot import SnapshotLookup, daily_snapshots
 from adrank_pipelines.graph_config import model_blocks
 from adrank_pipelines.marketplace.ground_truth import Context, GroundTruth
+from adrank_pipelines.models.calibration import calibrated_pctr
 from adrank_pipelines.models.metrics import auc, calibration_ratio
 from adrank_pipelines.models.scoring import predict_ctr
 from adrank_pipelines.models.zoo import scoring_closure, zoo_model
@@ -136,10 +137,10 @@ def _snapshot_effect(loaded: dict, sides_all: CandidateSides, lookups: dict) -> 
     rows = {}
     for statistics_source, frame in (("logged (running)", test), ("daily snapshot", with_snapshot)):
         lightgbm = predict_lightgbm(loaded["lightgbm.trained_model"].model, frame)["pctr"]
-        lightgbm = loaded["lightgbm.calibrator"].transform(lightgbm)
+        lightgbm = calibrated_pctr(loaded["lightgbm.calibrator"], lightgbm, frame, "model_input_test")
         transformer = predict_ctr(loaded["transformer.trained_model"].model, frame, loaded["behaviour_sequences"],
                                   loaded["ad_features"], loaded["transformer.ad_text_embeddings"])["pctr"].to_numpy()  # fmt: skip
-        transformer = loaded["transformer.calibrator"].transform(transformer)
+        transformer = calibrated_pctr(loaded["transformer.calibrator"], transformer, frame, "model_input_test")
         rows[statistics_source] = {
             name: {"auc": auc(clicks, p), "calibration_ratio": calibration_ratio(clicks, p)}
             for name, p in (("lightgbm", lightgbm), ("transformer", transformer))

@@ -16,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from adrank_pipelines.lifecycle.release import ModelRelease, training_window, validation_metrics
-from adrank_pipelines.models.calibration import Calibrator, fit_calibrator_on_frame
+from adrank_pipelines.models.calibration import (
+    COLD_START_COLUMN,
+    Calibrator,
+    calibrated_pctr,
+    fit_calibrator_on_frame,
+)
 from adrank_pipelines.models.config import TextEncoderParams
 from adrank_pipelines.models.text_encoder import ad_text_embeddings
 from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel, TrainingData, ZooModel, ZooParams
@@ -122,16 +127,31 @@ def predict_function(model: ZooModel[Any, Any]) -> Callable[..., pd.DataFrame]:
 def fit_calibrator_function(model: ZooModel[Any, Any]) -> Callable[[pd.DataFrame, pd.DataFrame, ZooParams], Calibrator]:
     def fit_calibrator(predictions: pd.DataFrame, valid: pd.DataFrame, params: ZooParams) -> Calibrator:
         """Fitted on the validation day: the model never trained on it."""
-        calibrator = fit_calibrator_on_frame(rows_of_split(predictions, "valid"), valid, params.calibration)
-        logger.info("%s: %s calibration fitted on %d validation rows", model.name, params.calibration, len(valid))
+        try:
+            calibrator = fit_calibrator_on_frame(rows_of_split(predictions, "valid"), valid, params.calibration)
+        except ValueError as error:
+            raise ValueError(f"ctr_models.{model.name}.calibration: {error}") from error
+        logger.info("%s: %s calibration fitted on %d validation rows", model.name, calibrator.method, len(valid))
         return calibrator
 
     return _node_function(fit_calibrator, model, "fit_calibrator", typed_params=True)
 
 
-def calibrate(predictions: pd.DataFrame, calibrator: Calibrator) -> pd.DataFrame:
-    """Every split's pCTR through the calibrator; pCVR is left as predicted."""
-    return predictions.assign(pctr=calibrator.transform(predictions["pctr"].to_numpy()))
+def calibrate(predictions: pd.DataFrame, calibrator: Calibrator, **splits: pd.DataFrame) -> pd.DataFrame:
+    """Every split's pCTR through the calibrator (reading each row's flags in ``splits``, the model
+    inputs it scored, where the calibrator reads one); pCVR is left as predicted."""
+    if not calibrator.reads_cold_start:
+        return predictions.assign(pctr=calibrator.transform(predictions["pctr"].to_numpy()))
+    flags = pd.concat(
+        [frame[["impression_id", COLD_START_COLUMN]].assign(split=split) for split, frame in splits.items()],
+        ignore_index=True,
+    )
+    rows = predictions[["impression_id", "split"]].merge(
+        flags, on=["impression_id", "split"], how="left", validate="one_to_one"
+    )
+    if rows[COLD_START_COLUMN].isna().any():
+        raise ValueError(f"the model inputs lack the '{COLD_START_COLUMN}' flag of some predicted impressions")
+    return predictions.assign(pctr=calibrated_pctr(calibrator, predictions["pctr"], rows, "the model inputs"))
 
 
 def release_function(model: ZooModel[Any, Any]) -> Callable[..., ModelRelease]:

@@ -92,7 +92,12 @@ def _model_pipeline(name: str, block: Mapping[str, Any] | None, inputs: ModelInp
             "calibrator",
             name="fit_calibrator",
         ),
-        Node(zoo_nodes.calibrate, ["predictions", "calibrator"], "calibrated_predictions", name="calibrate"),
+        Node(
+            zoo_nodes.calibrate,
+            {"predictions": "predictions", "calibrator": "calibrator", **inputs.splits()},
+            "calibrated_predictions",
+            name="calibrate",
+        ),
         Node(
             zoo_nodes.release_function(model),
             {

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from adrank_pipelines.models.calibration import Calibrator
+from adrank_pipelines.models.calibration import Calibrator, calibrated_pctr
 from adrank_pipelines.models.zoo import dependency_order, zoo_model
 from adrank_pipelines.models.zoo.interface import SideTables, TrainedModel
 
@@ -118,5 +118,8 @@ class CandidateScorer:
                 pcvr = scores.pcvr
         if pcvr is None:
             raise ValueError(f"model '{self.pcvr_model}' returned no pCVR")
-        pctr = {name: self._calibrators[name].transform(raw[name]) for name in self.models}
+        pctr = {
+            name: calibrated_pctr(self._calibrators[name], raw[name], features, "the candidate features")
+            for name in self.models
+        }
         return CandidateScores(pctr=pctr, pcvr=pcvr, seconds=seconds)
