@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from adrank_pipelines.models.calibration import (
-    MIN_COLD_START_CLICKS,
+    DEFAULT_MIN_COLD_START_CLICKS,
     calibrated_pctr,
     fit_calibrator,
     fit_calibrator_on_frame,
@@ -75,7 +75,7 @@ def test_platt_by_cold_start_without_cold_start_ads_is_plain_platt():
     labels, scores, _ = _with_cold_start_ads(seed=6, cold_share=0.0)
     cold = np.zeros(len(labels), dtype=bool)
     calibrator = fit_calibrator(labels, scores, "platt_cold_start", cold)
-    assert labels[cold].sum() < MIN_COLD_START_CLICKS
+    assert labels[cold].sum() < DEFAULT_MIN_COLD_START_CLICKS
     assert calibrator.method == "platt" and not calibrator.reads_cold_start
     np.testing.assert_allclose(calibrator.transform(scores), fit_calibrator(labels, scores, "platt").transform(scores))
 

@@ -31,7 +31,7 @@ CalibrationChoice = Literal["platt", "platt_cold_start", "isotonic", "none"]
 COLD_START_COLUMN = "is_cold_start_ad"
 # The cold-start terms' log-odds standard error is about 1 / sqrt(clicks): below 50 clicks it passes
 # +-15% and the segment keeps the plain Platt map instead.
-MIN_COLD_START_CLICKS = 50
+DEFAULT_MIN_COLD_START_CLICKS = 50
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,10 @@ def fit_calibrator(
     probabilities: ArrayLike,
     method: CalibrationChoice = "platt",
     cold_start: ArrayLike | None = None,
+    min_cold_start_clicks: int = DEFAULT_MIN_COLD_START_CLICKS,
 ) -> Calibrator:
     """Fit on held-out labels and the model's raw predictions for the same rows (and, for
-    ``platt_cold_start``, their cold-start flags; with fewer than MIN_COLD_START_CLICKS clicks on
+    ``platt_cold_start``, their cold-start flags; with fewer than ``min_cold_start_clicks`` clicks on
     cold-start rows it returns a plain ``platt`` calibrator)."""
     if method == "none":
         return Calibrator(method)
@@ -89,7 +90,7 @@ def fit_calibrator(
         if cold_start is None:
             raise ValueError(f"platt_cold_start calibration needs the '{COLD_START_COLUMN}' flag of every row")
         flags = np.asarray(cold_start, dtype=bool)
-        if y[flags].sum() < MIN_COLD_START_CLICKS:
+        if y[flags].sum() < min_cold_start_clicks:
             method = "platt"
     if method in ("platt", "platt_cold_start"):
         inputs = _platt_inputs(p, cold_start if method == "platt_cold_start" else None)
@@ -101,7 +102,10 @@ def fit_calibrator(
 
 
 def fit_calibrator_on_frame(
-    predictions: pd.DataFrame, labelled: pd.DataFrame, method: CalibrationChoice = "platt"
+    predictions: pd.DataFrame,
+    labelled: pd.DataFrame,
+    method: CalibrationChoice = "platt",
+    min_cold_start_clicks: int = DEFAULT_MIN_COLD_START_CLICKS,
 ) -> Calibrator:
     """Fit from a predictions frame (impression_id, pctr) and the rows holding its labels (impression_id,
     click, and is_cold_start_ad for ``platt_cold_start``)."""
@@ -111,7 +115,7 @@ def fit_calibrator_on_frame(
         raise ValueError(f"calibration '{method}' reads columns {missing}, which the labelled rows lack")
     joined = predictions.merge(labelled[columns], on="impression_id", validate="one_to_one")
     flags = joined[COLD_START_COLUMN].to_numpy(dtype=bool) if method == "platt_cold_start" else None
-    return fit_calibrator(joined["click"].to_numpy(), joined["pctr"].to_numpy(), method, flags)
+    return fit_calibrator(joined["click"].to_numpy(), joined["pctr"].to_numpy(), method, flags, min_cold_start_clicks)
 
 
 def calibrated_pctr(calibrator: Calibrator, pctr: ArrayLike, rows: pd.DataFrame, source: str) -> np.ndarray:

@@ -12,6 +12,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, model_validator
 
+from adrank_pipelines.models.calibration import CalibrationChoice
 from adrank_pipelines.models.zoo.interface import ZooParams
 from adrank_pipelines.models.zoo.transformer.retrieval_objective import RetrievalObjectiveParams
 
@@ -148,6 +149,8 @@ class TorchCtrParams(ZooParams):
 
 class CtrTransformerParams(TorchCtrParams):
     """Sizes of the towers and heads, text encoder and training of the transformer CTR model."""
+
+    calibration: CalibrationChoice = "platt_cold_start"  # the default world's ads have a cold-start flag (ADR 0028)
 
     # Ids memorise: the model knows users from their sequences and ads from their wording (ADR 0004).
     excluded_columns: list[str] = Field(

@@ -128,7 +128,9 @@ def fit_calibrator_function(model: ZooModel[Any, Any]) -> Callable[[pd.DataFrame
     def fit_calibrator(predictions: pd.DataFrame, valid: pd.DataFrame, params: ZooParams) -> Calibrator:
         """Fitted on the validation day: the model never trained on it."""
         try:
-            calibrator = fit_calibrator_on_frame(rows_of_split(predictions, "valid"), valid, params.calibration)
+            calibrator = fit_calibrator_on_frame(
+                rows_of_split(predictions, "valid"), valid, params.calibration, params.cold_start_min_clicks
+            )
         except ValueError as error:
             raise ValueError(f"ctr_models.{model.name}.calibration: {error}") from error
         logger.info("%s: %s calibration fitted on %d validation rows", model.name, calibrator.method, len(valid))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from typing import get_args
 
 import pytest
 
+from adrank_pipelines.models.calibration import CalibrationChoice
 from adrank_pipelines.models.zoo import (
     UnknownModelError,
     model_params,
@@ -28,11 +30,9 @@ def test_every_folder_is_a_model_named_after_it_with_strict_default_parameters()
     for name in zoo_names():
         model = zoo_model(name)
         assert model.name == name
-        assert issubclass(model.params_type, ZooParams) and model.params_type().calibration in {
-            "platt",
-            "isotonic",
-            "none",
-        }
+        assert issubclass(model.params_type, ZooParams) and model.params_type().calibration in get_args(
+            CalibrationChoice
+        )
         assert importlib.import_module(f"adrank_pipelines.models.zoo.{name}").__doc__, f"{name} has no docstring"
         with pytest.raises(ValueError, match=rf"ctr_models\.{name}\.not_a_key: not a known setting"):
             model_params(name, {"not_a_key": 1})

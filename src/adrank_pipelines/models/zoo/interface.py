@@ -17,9 +17,9 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PositiveInt
 
-from adrank_pipelines.models.calibration import CalibrationChoice
+from adrank_pipelines.models.calibration import DEFAULT_MIN_COLD_START_CLICKS, CalibrationChoice
 
 
 class ModelInput(StrEnum):
@@ -38,6 +38,8 @@ class ZooParams(BaseModel):
     # Post-hoc calibration fitted on the validation day and used by every stage that reads a calibrated
     # score; ``none`` for models calibrated by construction (a logistic regression, a fitted blend).
     calibration: CalibrationChoice = "platt"
+    # platt_cold_start keeps plain Platt when the validation day's cold-start ads have fewer clicks.
+    cold_start_min_clicks: PositiveInt = DEFAULT_MIN_COLD_START_CLICKS
 
 
 @dataclass(frozen=True)

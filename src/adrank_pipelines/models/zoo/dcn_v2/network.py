@@ -16,6 +16,7 @@ from pydantic import Field, NonNegativeInt, PositiveInt
 from torch import nn
 
 from adrank_pipelines.models.batching import Batch
+from adrank_pipelines.models.calibration import CalibrationChoice
 from adrank_pipelines.models.config import TorchCtrParams
 from adrank_pipelines.models.layers import CtrHeads, CtrOutputs, FieldEmbeddings, mlp
 from adrank_pipelines.models.layout import InputLayout
@@ -26,6 +27,8 @@ MODEL_CLASS = "dcn_v2"
 
 class DcnV2Params(TorchCtrParams):
     """Embedding width, cross network and MLP sizes of DCN-v2 (columns and training come from ``TorchCtrParams``)."""
+
+    calibration: CalibrationChoice = "platt_cold_start"  # the default world's ads have a cold-start flag (ADR 0028)
 
     embedding_dim: PositiveInt = 16  # width of each field's vector; x0 is n_fields * embedding_dim wide
     # Hidden widths of the deep MLP: below the logits when stacked, beside the cross network when parallel.

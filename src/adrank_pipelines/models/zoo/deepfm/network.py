@@ -14,6 +14,7 @@ from pydantic import Field, PositiveInt
 from torch import nn
 
 from adrank_pipelines.models.batching import Batch
+from adrank_pipelines.models.calibration import CalibrationChoice
 from adrank_pipelines.models.config import TorchCtrParams
 from adrank_pipelines.models.layers import CategoricalEmbeddings, CtrHeads, CtrOutputs, FieldEmbeddings
 from adrank_pipelines.models.layout import InputLayout
@@ -24,6 +25,8 @@ MODEL_CLASS = "deepfm"
 
 class DeepFMParams(TorchCtrParams):
     """Embedding width and deep-part sizes of DeepFM (columns and training come from ``TorchCtrParams``)."""
+
+    calibration: CalibrationChoice = "platt_cold_start"  # the default world's ads have a cold-start flag (ADR 0028)
 
     # Width of each field's vector, shared by the FM interactions and the deep MLP.
     embedding_dim: PositiveInt = 16

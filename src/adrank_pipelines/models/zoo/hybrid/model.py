@@ -18,8 +18,8 @@ from adrank_pipelines.models.zoo.pickled import PickledZooModel
 class HybridParams(ZooParams):
     """``params:ctr_models.hybrid``: which models it combines and how."""
 
-    # A blend is calibrated by construction (its intercept); a `feature` hybrid wants `platt`.
-    calibration: CalibrationChoice = "none"
+    # A blend is calibrated overall by construction (its intercept), not on cold-start ads (ADR 0028).
+    calibration: CalibrationChoice = "platt_cold_start"
     method: HybridMethod = "blend"
     models: list[str] = Field(default_factory=lambda: ["lightgbm", "transformer"], min_length=1)
     lightgbm: LightGBMZooParams = LightGBMZooParams()  # the `feature` method's own LightGBM

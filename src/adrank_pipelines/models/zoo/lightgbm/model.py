@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from adrank_pipelines.models.calibration import CalibrationChoice
 from adrank_pipelines.models.zoo.interface import FittedModel, ModelScores, SideTables, TrainingData, ZooParams
 from adrank_pipelines.models.zoo.lightgbm.booster import (
     LightGBMParams,
@@ -19,6 +20,8 @@ from adrank_pipelines.models.zoo.pickled import PickledZooModel
 
 class LightGBMZooParams(LightGBMParams, ZooParams):
     """``params:ctr_models.lightgbm``: the boosting parameters and the calibration."""
+
+    calibration: CalibrationChoice = "platt_cold_start"  # the default world's ads have a cold-start flag (ADR 0028)
 
 
 class LightGBMModel(PickledZooModel[LightGBMZooParams, LightGBMRanker]):
