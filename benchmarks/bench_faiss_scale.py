@@ -157,16 +157,24 @@ def make_catalog(args: argparse.Namespace, params: IndexingParams, relevance_dim
     return Catalog(ads=ads, queries=seed_queries[rows], source=source)
 
 
-def index_structures(nlist: int, pq_bits: int, train_size: int) -> list[IndexSpec]:
+STRUCTURES = ("pq34", "pq34_sharded", "pq17")
+
+
+def index_structures(nlist: int, pq_bits: int, train_size: int, names: Sequence[str] = STRUCTURES) -> list[IndexSpec]:
     """IVF-PQ with a full-vector refine stage on the L2 reduction: 34-d vectors (32-d towers + log bid +
-    the lift) coded by 34 one-dimensional sub-quantizers, unsharded and in two shards, or by 17
-    two-dimensional ones (half the code, coarser distances, so more candidates to refine).
+    the lift) coded by 34 one-dimensional sub-quantizers (``pq34``), the same in two shards
+    (``pq34_sharded``), or by 17 two-dimensional ones (``pq17``: half the code, coarser distances, so
+    more candidates to refine); ``names`` picks which, in that order.
 
     'np': no polysemous training (it only serves Hamming-distance filtering, unused here, and costs minutes).
     """
     fine = IndexSpec(factory=f"IVF{nlist},PQ34x{pq_bits}np,RFlat", mips_to_l2=True, train_size=train_size)
-    coarse = fine.model_copy(update={"factory": f"IVF{nlist},PQ17x{pq_bits}np,RFlat"})
-    return [fine, fine.model_copy(update={"shards": 2}), coarse]
+    structures = {
+        "pq34": fine,
+        "pq34_sharded": fine.model_copy(update={"shards": 2}),
+        "pq17": fine.model_copy(update={"factory": f"IVF{nlist},PQ17x{pq_bits}np,RFlat"}),
+    }
+    return [structures[name] for name in STRUCTURES if name in names]
 
 
 def _resident_bytes() -> int:
@@ -237,7 +245,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     probe = Probe(recall_queries, exact_ids, catalog.queries[: args.latency_queries], k, args.batch_size)
     rows = [{**_measure(EXACT, exact, probe), **figures}]
     del exact
-    for structure in index_structures(args.nlist, args.pq_bits, args.train_size):
+    for structure in index_structures(args.nlist, args.pq_bits, args.train_size, args.structures):
         index, figures = _built(structure, catalog.ads)
         print(f"{structure.name}: built in {figures['build_seconds']:.0f} s", flush=True)
         for nprobe, k_factor in product(args.nprobes, args.k_factors):
@@ -332,7 +340,7 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def merge_headline(path: Path, result: dict[str, Any]) -> None:
+def merge_headline(path: Path, result: dict[str, Any], details: str) -> None:
     """Write the ``faiss_10m`` key of the scale-out results file, keeping its other keys."""
     target = result["target"]
     merged = json.loads(path.read_text()) if path.is_file() else {}
@@ -346,17 +354,18 @@ def merge_headline(path: Path, result: dict[str, Any]) -> None:
         "index": target["name"],
         "measured_at": result["measured_at"],
         "commit": result["commit"],
-        "details": "benchmarks/results/faiss_scale.json",
+        "details": details,
     }
     path.write_text(json.dumps(merged, indent=1) + "\n")
 
 
-def write_results(result: dict[str, Any], results_dir: Path) -> None:
+def write_results(result: dict[str, Any], results_dir: Path, name: str = "faiss_scale") -> None:
+    """``<name>.json`` and ``.md``; a 10M-ad run's target row also becomes scaleout.json's headline."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "faiss_scale.json").write_text(json.dumps(result, indent=1) + "\n")
-    (results_dir / "faiss_scale.md").write_text(markdown(result))
+    (results_dir / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (results_dir / f"{name}.md").write_text(markdown(result))
     if result["n_ads"] == HEADLINE_ADS:
-        merge_headline(results_dir / "scaleout.json", result)
+        merge_headline(results_dir / "scaleout.json", result, f"benchmarks/results/{name}.json")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -376,7 +385,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-queries", type=int, default=1024)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--structures", nargs="+", choices=STRUCTURES, default=list(STRUCTURES))
     parser.add_argument("--results-dir", default=str(RESULTS))
+    parser.add_argument("--name", default="faiss_scale", help="results file name under --results-dir")
     return parser
 
 
@@ -387,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     result = run(args)
     if args.results_dir:
-        write_results(result, Path(args.results_dir))
+        write_results(result, Path(args.results_dir), args.name)
     print(markdown(result))
     return result
 

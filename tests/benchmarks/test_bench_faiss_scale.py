@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_faiss_scale import main, merge_headline, silverman_bandwidth, smoothed_bootstrap
+from benchmarks.bench_faiss_scale import (
+    index_structures,
+    main,
+    merge_headline,
+    silverman_bandwidth,
+    smoothed_bootstrap,
+)
 
 
 def test_quick_mode_measures_every_index_and_writes_its_results(tmp_path: Path):
@@ -38,11 +44,18 @@ def test_the_headline_is_merged_beside_the_other_scale_out_results(tmp_path: Pat
         "met": True,
         "name": "IVF4096,PQ17np,RFlat",
     }
-    merge_headline(path, {"k": 500, "target": target, "measured_at": "now", "commit": "abc"})
+    merge_headline(path, {"k": 500, "target": target, "measured_at": "now", "commit": "abc"}, "details.json")
     merged = json.loads(path.read_text())
     assert merged["dask"] == {"speedup": 1.7}
     headline = merged["faiss_10m"]
     assert headline["recall_at_500"] == 0.97 and headline["speedup_vs_exact"] == 25.0 and headline["index_gib"] == 2.0
+    assert headline["details"] == "details.json"
+
+
+def test_structures_are_chosen_by_name_in_a_fixed_order():
+    chosen = index_structures(4096, 8, 1000, ["pq17", "pq34"])
+    assert [spec.factory for spec in chosen] == ["IVF4096,PQ34x8np,RFlat", "IVF4096,PQ17x8np,RFlat"]
+    assert [spec.shards for spec in index_structures(64, 8, 1000)] == [1, 2, 1]
 
 
 def test_the_smoothed_bootstrap_keeps_the_seed_mean_and_covariance_without_repeating_it():
