@@ -51,6 +51,14 @@ def test_the_headline_is_merged_beside_the_other_scale_out_results(tmp_path: Pat
     assert headline["recall_at_500"] == 0.97 and headline["speedup_vs_exact"] == 25.0 and headline["index_gib"] == 2.0
     assert headline["details"] == "details.json"
 
+    # A later sweep whose best row is slower or misses the recall leaves the headline; a better one replaces it.
+    slower = {**target, "met": False, "speedup_single": 18.0, "speedup_batched": 30.0}
+    merge_headline(path, {"k": 500, "target": slower, "measured_at": "later", "commit": "def"}, "slower.json")
+    assert json.loads(path.read_text())["faiss_10m"]["details"] == "details.json"
+    faster = {**target, "speedup_single": 30.0, "speedup_batched": 26.0}
+    merge_headline(path, {"k": 500, "target": faster, "measured_at": "later", "commit": "def"}, "faster.json")
+    assert json.loads(path.read_text())["faiss_10m"]["speedup_vs_exact"] == 26.0
+
 
 def test_structures_are_chosen_by_name_in_a_fixed_order():
     chosen = index_structures(4096, 8, 1000, ["pq17", "pq34"])
