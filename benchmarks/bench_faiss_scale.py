@@ -157,14 +157,15 @@ def make_catalog(args: argparse.Namespace, params: IndexingParams, relevance_dim
     return Catalog(ads=ads, queries=seed_queries[rows], source=source)
 
 
-STRUCTURES = ("pq34", "pq34_sharded", "pq17")
+STRUCTURES = ("pq34", "pq34_sharded", "pq17", "pq34_fast_scan")
 
 
 def index_structures(nlist: int, pq_bits: int, train_size: int, names: Sequence[str] = STRUCTURES) -> list[IndexSpec]:
     """IVF-PQ with a full-vector refine stage on the L2 reduction: 34-d vectors (32-d towers + log bid +
     the lift) coded by 34 one-dimensional sub-quantizers (``pq34``), the same in two shards
-    (``pq34_sharded``), or by 17 two-dimensional ones (``pq17``: half the code, coarser distances, so
-    more candidates to refine); ``names`` picks which, in that order.
+    (``pq34_sharded``), by 17 two-dimensional ones (``pq17``: half the code, coarser distances, so
+    more candidates to refine), or by 34 one-dimensional 4-bit ones scanned with register look-up tables
+    (``pq34_fast_scan``: pq17's code size, FAISS's fast scan); ``names`` picks which, in that order.
 
     'np': no polysemous training (it only serves Hamming-distance filtering, unused here, and costs minutes).
     """
@@ -173,6 +174,7 @@ def index_structures(nlist: int, pq_bits: int, train_size: int, names: Sequence[
         "pq34": fine,
         "pq34_sharded": fine.model_copy(update={"shards": 2}),
         "pq17": fine.model_copy(update={"factory": f"IVF{nlist},PQ17x{pq_bits}np,RFlat"}),
+        "pq34_fast_scan": fine.model_copy(update={"factory": f"IVF{nlist},PQ34x4fs,RFlat"}),
     }
     return [structures[name] for name in STRUCTURES if name in names]
 

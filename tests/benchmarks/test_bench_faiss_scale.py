@@ -23,7 +23,7 @@ def test_quick_mode_measures_every_index_and_writes_its_results(tmp_path: Path):
     assert {"load_average_1min_at_start", "load_average_1min_at_end"} <= written.keys()
     exact, *indexes = written["rows"]
     assert exact["name"] == "Flat" and exact["recall_at_k"] == 1.0 and exact["speedup"] == 1.0
-    assert len(indexes) == 6  # three structures x nprobe 4 x k_factor 1, 4
+    assert len(indexes) == 8  # four structures x nprobe 4 x k_factor 1, 4
     assert {row["shards"] for row in indexes} == {1, 2}
     assert all(0 < row["recall_at_k"] <= 1 and row["index_bytes"] > 0 for row in written["rows"])
     assert written["target"]["name"] in {row["name"] for row in indexes}
@@ -63,7 +63,7 @@ def test_the_headline_is_merged_beside_the_other_scale_out_results(tmp_path: Pat
 def test_structures_are_chosen_by_name_in_a_fixed_order():
     chosen = index_structures(4096, 8, 1000, ["pq17", "pq34"])
     assert [spec.factory for spec in chosen] == ["IVF4096,PQ34x8np,RFlat", "IVF4096,PQ17x8np,RFlat"]
-    assert [spec.shards for spec in index_structures(64, 8, 1000)] == [1, 2, 1]
+    assert [spec.shards for spec in index_structures(64, 8, 1000)] == [1, 2, 1, 1]
 
 
 def test_the_smoothed_bootstrap_keeps_the_seed_mean_and_covariance_without_repeating_it():

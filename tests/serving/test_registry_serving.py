@@ -46,9 +46,11 @@ def test_the_default_run_registered_every_model_and_the_service_serves_the_champ
         champion.lineage["train_first_day"] <= champion.lineage["train_last_day"] < champion.lineage["valid_first_day"]
     )
     # The champion's calibrator is the one the run fitted: the same map as the run's own calibrator.
-    probe = np.array([0.01, 0.05, 0.2])
+    probe, cold_start = np.array([0.01, 0.05, 0.2]), np.array([False, True, False])
     calibrator = config.catalog.load(f"{MODEL}.calibrator")
-    np.testing.assert_array_equal(champion.calibrator.transform(probe), calibrator.transform(probe))
+    np.testing.assert_array_equal(
+        champion.calibrator.transform(probe, cold_start), calibrator.transform(probe, cold_start)
+    )
     from_run = load_artifacts(
         config.catalog, config.parameters, config.serving.model_copy(update={"model_source": "run"})
     )
@@ -73,7 +75,7 @@ def test_a_reload_serves_the_version_the_champion_alias_moved_to(copy: Path, tmp
         REGISTERED, str(tmp_path / "versions"), {"filepath": str(copy / "mlflow.db")}, promote="if_no_champion"
     ).save(challenger)
     assert held_aliases(_uri(copy), REGISTERED) == {CHAMPION: 1, CHALLENGER: 2}
-    probe = np.array([0.01, 0.05, 0.2])
+    probe, cold_start = np.array([0.01, 0.05, 0.2]), np.array([False, True, False])
     with serving(copy, tmp_path / "ledger.sqlite") as client:
         served = engine_of(client).artifacts
         assert served.model_versions[MODEL] == 1
@@ -83,5 +85,5 @@ def test_a_reload_serves_the_version_the_champion_alias_moved_to(copy: Path, tmp
         reloaded = engine_of(client).artifacts
     assert reloaded.model_versions[MODEL] == 2
     tier = next(name for name, tier in config.serving.tiers.items() if tier.model == MODEL)
-    np.testing.assert_array_equal(reloaded.scorers[tier]._calibrators[MODEL].transform(probe), probe)
-    assert not np.array_equal(served.scorers[tier]._calibrators[MODEL].transform(probe), probe)
+    np.testing.assert_array_equal(reloaded.scorers[tier]._calibrators[MODEL].transform(probe, cold_start), probe)
+    assert not np.array_equal(served.scorers[tier]._calibrators[MODEL].transform(probe, cold_start), probe)
